@@ -1,0 +1,216 @@
+"""papers-etl command line: thin commands over the etl library.
+
+Exit status of ``papers-etl load`` (also in the README):
+0 every file loaded or already loaded, nothing rejected;
+1 files loaded, but some records or fields were rejected (see ``papers-etl runs show``);
+2 usage error (bad option or argument);
+3 failure: a file was refused or unreadable, a path matched nothing, or the
+  database failed. Files loaded before the failure stay loaded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import sys
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from . import db, load
+from .errors import EtlError
+from .pipeline import FileResult, RunSummary, run_load
+
+EXIT_OK = 0
+EXIT_REJECTS = 1
+EXIT_USAGE = 2
+EXIT_FAILURE = 3
+
+
+class EtlFailure(click.ClickException):
+    """An EtlError shown as one line on stderr, with the failure exit status."""
+
+    exit_code = EXIT_FAILURE
+
+    def format_message(self) -> str:
+        return self.message
+
+
+def reports_errors(command):
+    """Turn EtlError into a one-line message and exit status 3, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except EtlError as exc:
+            raise EtlFailure(str(exc)) from None
+
+    return wrapper
+
+
+db_option = click.option(
+    "--db",
+    "db_url",
+    envvar=db.ENV_VAR,
+    show_envvar=True,
+    metavar="URL",
+    help=f"Database URL (default {db.DEFAULT_URL}); PostgreSQL: postgresql+psycopg://user@host/dbname.",
+)
+
+
+def _engine(db_url: str | None):
+    return db.create_engine(db_url)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="papers-etl")
+@click.option("-v", "--verbose", count=True, help="Log each file (-v) or SQL too (-vv).")
+def main(verbose: int) -> None:
+    """Turn Hugging Face papers listing captures into a relational database."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if verbose >= 2:
+        logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
+
+
+@main.command("load")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@db_option
+@click.option(
+    "--listed-on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="Listing date of every page in this run (overrides file names and page headers).",
+)
+@reports_errors
+def load_command(paths: tuple[str, ...], db_url: str | None, listed_on: dt.datetime | None) -> None:
+    """Load capture files, folders (walked recursively) or globs.
+
+    Files already loaded (same sha256) are skipped, so re-running changes
+    nothing. Exit status: 0 all loaded; 1 loaded with rejected records or
+    fields; 2 usage error; 3 a file was refused or the database failed.
+    """
+    engine = _engine(db_url)
+    try:
+        summary = run_load(engine, paths, listed_on=listed_on.date() if listed_on else None, on_file=_report_refusal)
+    finally:
+        engine.dispose()
+    click.echo(summary_line(summary))
+    if summary.refused:
+        sys.exit(EXIT_FAILURE)
+    if summary.counts["records_rejected"] or summary.counts["fields_rejected"]:
+        sys.exit(EXIT_REJECTS)
+
+
+def _report_refusal(result: FileResult) -> None:
+    if result.status == "refused":
+        click.echo(f"refused {result.message}", err=True)
+
+
+def summary_line(summary: RunSummary) -> str:
+    c = summary.counts
+    rejects = c["records_rejected"] + c["fields_rejected"]
+    return (
+        f"run {summary.run_id} {summary.status}: {c['files_seen']} files "
+        f"({c['files_loaded']} loaded, {c['files_skipped']} already loaded, {c['files_refused']} refused); "
+        f"{c['records_read']} records, {c['papers_inserted']} new papers, {summary.duplicates} duplicates, "
+        f"{rejects} rejects"
+    )
+
+
+@main.group("db")
+def db_group() -> None:
+    """Manage the database schema (Alembic migrations)."""
+
+
+@db_group.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+@db_option
+@reports_errors
+def db_upgrade(revision: str, db_url: str | None) -> None:
+    """Bring the database schema to the latest (or given) revision."""
+    engine = _engine(db_url)
+    try:
+        db.upgrade(engine, revision)
+        click.echo(f"{db.safe_url(engine.url)} is at revision {db.current_revision(engine)}")
+    finally:
+        engine.dispose()
+
+
+@db_group.command("current")
+@db_option
+@reports_errors
+def db_current(db_url: str | None) -> None:
+    """Show the database's schema revision and whether it is the latest."""
+    engine = _engine(db_url)
+    try:
+        current, head = db.current_revision(engine), db.head_revision()
+    finally:
+        engine.dispose()
+    state = "up to date" if current == head else f"latest is {head}; run `papers-etl db upgrade`"
+    click.echo(f"{db.safe_url(engine.url)}: revision {current or 'none (empty database)'} ({state})")
+
+
+@main.group("runs", invoke_without_command=True)
+@click.option("--limit", default=20, show_default=True, help="How many recent runs to list.")
+@db_option
+@click.pass_context
+@reports_errors
+def runs_group(ctx: click.Context, limit: int, db_url: str | None) -> None:
+    """List recent load runs with their counts (newest first)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    engine = _engine(db_url)
+    try:
+        db.ensure_schema(engine)
+        with db.database_errors(engine.url):
+            rows = load.recent_runs(engine, limit)
+    finally:
+        engine.dispose()
+    table = Table("run", "started (UTC)", "status", "files seen", "loaded", "skipped", "refused",
+                  "records", "new papers", "updated", "rejected rec.", "rejected fields")  # fmt: skip
+    for r in rows:
+        table.add_row(
+            str(r.run_id), _when(r.started_at), r.status, *map(str, (
+                r.files_seen, r.files_loaded, r.files_skipped, r.files_refused, r.records_read,
+                r.papers_inserted, r.papers_updated, r.records_rejected, r.fields_rejected,
+            ))
+        )  # fmt: skip
+    Console(width=200).print(table)
+
+
+@runs_group.command("show")
+@click.argument("run_id", type=int)
+@db_option
+@reports_errors
+def runs_show(run_id: int, db_url: str | None) -> None:
+    """Show one run, its counts and every reject it recorded."""
+    engine = _engine(db_url)
+    try:
+        db.ensure_schema(engine)
+        with db.database_errors(engine.url):
+            run, found = load.run_with_rejects(engine, run_id)
+    finally:
+        engine.dispose()
+    if run is None:
+        raise EtlFailure(f"no run {run_id}; `papers-etl runs` lists the runs")
+    click.echo(f"run {run.run_id}: {run.status}, started {_when(run.started_at)}, finished {_when(run.finished_at)}")
+    if run.message:
+        click.echo(f"message: {run.message}")
+    for name in load.RUN_COUNT_COLUMNS:
+        click.echo(f"  {name}: {getattr(run, name)}")
+    click.echo(f"rejects: {len(found)}")
+    for r in found:
+        where = f"{r.path}:{r.line_no}" if r.line_no else r.path
+        click.echo(f"  [{r.level}] {where}: {r.reason}" + (f" | {r.excerpt}" if r.excerpt else ""))
+
+
+def _when(value: dt.datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "-"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

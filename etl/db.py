@@ -1,0 +1,178 @@
+"""Engines, URLs and schema revisions.
+
+The database URL comes from ``--db``, else ``PAPERS_ETL_DATABASE_URL``, else
+``sqlite:///papers.db``. Alembic (``migrations/``) owns the schema; the helpers
+here run it programmatically so ``papers-etl db upgrade`` and ``alembic upgrade
+head`` do the same thing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+from .errors import ConfigError, DatabaseError, SchemaRevisionError
+
+ENV_VAR = "PAPERS_ETL_DATABASE_URL"
+DEFAULT_URL = "sqlite:///papers.db"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SQLITE_BUSY_TIMEOUT_S = 30
+
+
+def resolve_url(url: str | None = None) -> str:
+    """The URL to use: the argument, else the environment variable, else the default."""
+    return url or os.environ.get(ENV_VAR) or DEFAULT_URL
+
+
+def safe_url(url: str | URL) -> str:
+    """The URL with any password masked, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable database URL>"
+
+
+def normalise_url(url: str) -> URL:
+    """Parse a URL; plain ``postgresql://`` means the psycopg 3 driver."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(
+            f"{safe_url(url)} is not a database URL; use sqlite:///path.db or postgresql+psycopg://user@host/db"
+        ) from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigError(f"{safe_url(parsed)}: only SQLite and PostgreSQL are supported")
+    return parsed
+
+
+def create_engine(url: str | None = None) -> Engine:
+    """An engine for ``url`` (resolved as in ``resolve_url``) with papers-etl's settings."""
+    parsed = normalise_url(resolve_url(url))
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            return _sqlite_engine(parsed)
+        return sa.create_engine(parsed, connect_args={"connect_timeout": 10})
+    except NoSuchModuleError as exc:
+        raise ConfigError(f"{safe_url(parsed)}: no driver for this URL ({exc})") from None
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    database = url.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        parent = Path(database).expanduser().resolve().parent
+        if not parent.is_dir():
+            raise ConfigError(f"{safe_url(url)}: folder {parent} does not exist; create it or fix the path")
+    engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin,
+        # so that a file's load is one real transaction.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        if database and database != ":memory:":
+            cursor.execute("PRAGMA journal_mode = WAL")  # readers (dashboards) never block the load
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+@contextmanager
+def database_errors(url: str | URL) -> Iterator[None]:
+    """Turn driver errors into DatabaseError with a one-line, password-free message."""
+    try:
+        yield
+    except sa.exc.OperationalError as exc:
+        reason = _first_line(exc.orig)
+        raise DatabaseError(f"{safe_url(url)}: {reason}; check that the server is up and the URL is right") from None
+    except sa.exc.DBAPIError as exc:
+        raise DatabaseError(f"{safe_url(url)}: {_first_line(exc.orig)}") from None
+
+
+def _first_line(exc: BaseException | None) -> str:
+    text = str(exc or "unknown database error").strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+# --------------------------------------------------------------------------- migrations
+
+
+def alembic_config(url: str | URL | None = None) -> Config:
+    """The project's Alembic configuration, pointed at ``url``."""
+    ini = PROJECT_ROOT / "alembic.ini"
+    config = Config(str(ini)) if ini.exists() else Config()
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    config.attributes["database_url"] = url
+    return config
+
+
+def head_revision() -> str:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with database_errors(engine.url), engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the database to ``revision`` (head by default)."""
+    config = alembic_config(engine.url)
+    with database_errors(engine.url), engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    config = alembic_config(engine.url)
+    with database_errors(engine.url), engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Bring a new, empty database to head; refuse one at another revision.
+
+    A database that papers-etl did not create (tables but no revision) is refused
+    too, rather than guessed at.
+    """
+    head = head_revision()
+    current = current_revision(engine)
+    if current == head:
+        return
+    if current is None:
+        with database_errors(engine.url):
+            tables = sa.inspect(engine).get_table_names()
+        if tables:
+            raise SchemaRevisionError(
+                f"{safe_url(engine.url)} has tables but no papers-etl schema revision; use an empty database"
+            )
+        upgrade(engine)
+        return
+    known = {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    if current in known:
+        raise SchemaRevisionError(
+            f"{safe_url(engine.url)} is at schema revision {current}, this papers-etl needs {head}; "
+            "run `papers-etl db upgrade` first"
+        )
+    raise SchemaRevisionError(
+        f"{safe_url(engine.url)} is at schema revision {current}, unknown to this papers-etl (newer?); "
+        "upgrade papers-etl"
+    )

@@ -1,0 +1,53 @@
+"""Every error papers-etl raises on purpose derives from EtlError.
+
+Each carries the context an operator needs (which file, which line) as
+attributes, and its ``str()`` is a one-line message that says what to do.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class EtlError(Exception):
+    """Base class: a problem papers-etl can explain in one line."""
+
+
+class InputError(EtlError):
+    """A capture file (or a part of one) cannot be used."""
+
+    def __init__(self, reason: str, path: str | Path | None = None, line_no: int | None = None):
+        self.reason = reason
+        self.path = str(path) if path is not None else None
+        self.line_no = line_no
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        where = self.path or "<text>"
+        if self.line_no is not None:
+            where = f"{where}:{self.line_no}"
+        return f"{where}: {self.reason}"
+
+
+class LayoutError(InputError):
+    """The page matches none of the known layouts."""
+
+
+class EncodingError(InputError):
+    """The file is not UTF-8 text."""
+
+
+class NoInputError(EtlError):
+    """A path given on the command line matches no file."""
+
+
+class ConfigError(EtlError):
+    """The database URL or another setting is unusable."""
+
+
+class DatabaseError(EtlError):
+    """The database cannot be reached or refused an operation."""
+
+
+class SchemaRevisionError(DatabaseError):
+    """The database schema is not at the revision this version of papers-etl expects."""

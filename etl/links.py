@@ -1,0 +1,99 @@
+"""Links inside an abstract: find them in the raw text, classify them, and reduce
+GitHub repository links to a lowercase ``owner/name``.
+
+Runs on the raw abstract (before any text clean-up) so that nothing the clean-up
+does can damage a URL. No link is invented: only explicit URLs (with a scheme,
+``www.``, or a bare ``github.com/…`` / ``….github.io``) count.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from .records import LINK_GITHUB_PAGES, LINK_GITHUB_REPO, LINK_OTHER, Link
+
+# A URL ends at white space, at braces (capture artefacts such as "{here}" and
+# "URL{URL}" follow URLs directly) and at characters that cannot stand in one.
+_URL_BODY = r"[^\s{}<>\"\\`|^]*"
+URL_RE = re.compile(
+    r"(?:https?://|(?<![\w@./-])www\.|(?<![\w@./-])(?:github\.com/|[a-z0-9-]+\.github\.io\b))" + _URL_BODY,
+    re.IGNORECASE,
+)
+TRAILING_PUNCTUATION = ".,;:!?)]}>'\"*"
+
+GITHUB_HOSTS = frozenset({"github.com", "www.github.com"})
+RAW_GITHUB_HOST = "raw.githubusercontent.com"
+GITHUB_PAGES_SUFFIX = ".github.io"
+# First path segments of github.com that are site pages, not an owner.
+GITHUB_RESERVED_OWNERS = frozenset(
+    {
+        "about", "account", "apps", "blog", "codespaces", "collections", "contact", "customer-stories",
+        "dashboard", "enterprise", "events", "explore", "features", "issues", "join", "login", "logout",
+        "marketplace", "new", "notifications", "orgs", "organizations", "pricing", "pulls", "readme",
+        "search", "security", "settings", "signup", "site", "sponsors", "topics", "trending", "users",
+    }
+)  # fmt: skip
+OWNER_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$")
+REPO_NAME_RE = re.compile(r"^[A-Za-z0-9._-]+$")
+
+
+def extract_links(raw_text: str) -> tuple[Link, ...]:
+    """All distinct links in ``raw_text``, in order of first appearance."""
+    links: dict[str, Link] = {}
+    for match in URL_RE.finditer(raw_text):
+        url = strip_trailing_punctuation(match.group(0))
+        if url not in links and _has_host(url):
+            links[url] = classify(url)
+    return tuple(links.values())
+
+
+def strip_trailing_punctuation(url: str) -> str:
+    """Drop sentence punctuation after a URL; keep a ')' that closes a '(' inside it."""
+    while url and url[-1] in TRAILING_PUNCTUATION:
+        if url[-1] == ")" and url.count("(") >= url.count(")"):
+            break
+        url = url[:-1]
+    return url
+
+
+def _split(url: str):
+    return urlsplit(url if "://" in url else "https://" + url)
+
+
+def _has_host(url: str) -> bool:
+    try:
+        host = _split(url).hostname or ""
+    except ValueError:
+        return False
+    return "." in host.strip(".")
+
+
+def classify(url: str) -> Link:
+    """Kind of a URL and, for a GitHub repository, its lowercase ``owner/name``."""
+    try:
+        parts = _split(url)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return Link(url, LINK_OTHER)
+    segments = [s for s in parts.path.split("/") if s]
+    if host in GITHUB_HOSTS or host == RAW_GITHUB_HOST:
+        repo = github_repo(segments)
+        if repo:
+            return Link(url, LINK_GITHUB_REPO, repo)
+    elif host.endswith(GITHUB_PAGES_SUFFIX) and host != GITHUB_PAGES_SUFFIX[1:]:
+        return Link(url, LINK_GITHUB_PAGES)
+    return Link(url, LINK_OTHER)
+
+
+def github_repo(segments: list[str]) -> str | None:
+    """``owner/name`` (lowercase) from github.com path segments, or None for site pages."""
+    if len(segments) < 2:
+        return None
+    owner, name = segments[0], segments[1]
+    if owner.lower() in GITHUB_RESERVED_OWNERS or not OWNER_RE.match(owner):
+        return None
+    name = name.removesuffix(".git")
+    if not REPO_NAME_RE.match(name) or name in {".", ".."}:
+        return None
+    return f"{owner}/{name}".lower()

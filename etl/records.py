@@ -1,0 +1,108 @@
+"""Plain dataclasses passed between the stages.
+
+extract -> RawRecord / Page, transform -> Paper / Link, and Problem for anything
+that goes to the ``rejects`` table. No I/O and no database types here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+LAYOUT_COMPACT = "compact"
+LAYOUT_DAILY = "daily"
+LAYOUT_DAILY_META = "daily_meta"
+LAYOUTS = (LAYOUT_COMPACT, LAYOUT_DAILY, LAYOUT_DAILY_META)
+
+LEVEL_FILE = "file"
+LEVEL_RECORD = "record"
+LEVEL_FIELD = "field"
+LEVELS = (LEVEL_FILE, LEVEL_RECORD, LEVEL_FIELD)
+
+LINK_GITHUB_REPO = "github_repo"
+LINK_GITHUB_PAGES = "github_pages"
+LINK_OTHER = "other"
+LINK_KINDS = (LINK_GITHUB_REPO, LINK_GITHUB_PAGES, LINK_OTHER)
+
+# How a page's listing date was found, best first (source_files.listed_on_source).
+LISTED_ON_OPTION = "option"
+LISTED_ON_FILE_NAME = "file_name"
+LISTED_ON_HEADER = "header"
+LISTED_ON_SOURCES = (LISTED_ON_OPTION, LISTED_ON_FILE_NAME, LISTED_ON_HEADER)
+
+EXCERPT_CHARS = 120
+
+
+def excerpt(text: str | None) -> str | None:
+    """A short, single-line piece of ``text`` for error messages and ``rejects.excerpt``."""
+    if text is None:
+        return None
+    flat = " ".join(text.split())
+    return flat if len(flat) <= EXCERPT_CHARS else flat[: EXCERPT_CHARS - 1] + "…"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with the input, at file, record or field level."""
+
+    level: str
+    reason: str
+    line_no: int | None = None
+    excerpt: str | None = None
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    """One paper as it stands on the page, text untouched."""
+
+    position: int  # 1-based place on the page
+    line_no: int  # line of the title
+    raw_title: str
+    raw_abstract: str | None  # None: the page ends (or metadata starts) before an abstract
+    raw_authors: str | None = None  # "  • 13 authors" (daily_meta only)
+    authors_line_no: int | None = None
+    raw_published: str | None = None  # "Jun 7, 2023" (daily_meta only)
+    published_line_no: int | None = None
+
+    @property
+    def raw_meta(self) -> str | None:
+        """The metadata lines verbatim, newline-joined, for ``listings.raw_meta``."""
+        lines = [line for line in (self.raw_authors, self.raw_published) if line is not None]
+        return "\n".join(lines) if lines else None
+
+
+@dataclass
+class Page:
+    """A capture split into records, with what was found in its header."""
+
+    layout: str
+    records: list[RawRecord] = field(default_factory=list)
+    header_date: str | None = None  # listing date as printed, e.g. "Mar 12"
+    header_date_line_no: int | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Link:
+    url: str
+    kind: str
+    repo: str | None = None
+
+
+@dataclass(frozen=True)
+class Paper:
+    """A record after transform: clean fields plus the deduplication key."""
+
+    title: str
+    title_key: str
+    abstract: str
+    published_on: dt.date | None
+    author_count: int | None
+    links: tuple[Link, ...] = ()
+
+
+@dataclass(frozen=True)
+class ListingDate:
+    value: dt.date | None
+    source: str | None  # one of LISTED_ON_SOURCES, or None when unknown
+    problem: Problem | None = None

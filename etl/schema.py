@@ -1,0 +1,136 @@
+"""The database schema: one MetaData of Core tables, owned by Alembic migrations.
+
+``migrations/env.py`` uses ``metadata`` as its ``target_metadata``; a test runs
+``alembic check`` so that this file and the migrations cannot drift apart.
+Column meanings are documented in docs/schema.md.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from .records import LAYOUTS, LEVELS, LINK_KINDS, LISTED_ON_SOURCES
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+RUN_STATUSES = ("running", "succeeded", "partial", "failed")
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+def _timestamp(name: str, nullable: bool = False) -> Column:
+    return Column(name, DateTime(timezone=True), nullable=nullable)
+
+
+etl_runs = Table(
+    "etl_runs",
+    metadata,
+    Column("run_id", Integer, primary_key=True),
+    _timestamp("started_at"),
+    _timestamp("finished_at", nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("message", Text),
+    Column("files_seen", Integer, nullable=False, server_default="0"),
+    Column("files_loaded", Integer, nullable=False, server_default="0"),
+    Column("files_skipped", Integer, nullable=False, server_default="0"),
+    Column("files_refused", Integer, nullable=False, server_default="0"),
+    Column("records_read", Integer, nullable=False, server_default="0"),
+    Column("papers_inserted", Integer, nullable=False, server_default="0"),
+    Column("papers_updated", Integer, nullable=False, server_default="0"),
+    Column("records_rejected", Integer, nullable=False, server_default="0"),
+    Column("fields_rejected", Integer, nullable=False, server_default="0"),
+    CheckConstraint(_one_of("status", RUN_STATUSES), name="status"),
+)
+
+source_files = Table(
+    "source_files",
+    metadata,
+    Column("source_file_id", Integer, primary_key=True),
+    Column("path", Text, nullable=False),
+    Column("sha256", String(64), nullable=False, unique=True),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("layout", String(16), nullable=False),
+    Column("listed_on", Date),
+    Column("listed_on_source", String(16)),
+    Column("record_count", Integer, nullable=False),
+    Column("run_id", Integer, ForeignKey("etl_runs.run_id"), nullable=False, index=True),
+    _timestamp("loaded_at"),
+    CheckConstraint(_one_of("layout", LAYOUTS), name="layout"),
+    CheckConstraint(_one_of("listed_on_source", LISTED_ON_SOURCES), name="listed_on_source"),
+    CheckConstraint("(listed_on IS NULL) = (listed_on_source IS NULL)", name="listed_on_has_source"),
+)
+
+papers = Table(
+    "papers",
+    metadata,
+    Column("paper_id", Integer, primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("title_key", Text, nullable=False, unique=True),
+    Column("abstract", Text, nullable=False),
+    Column("published_on", Date, index=True),
+    Column("author_count", Integer),
+    _timestamp("created_at"),
+    _timestamp("updated_at"),
+    CheckConstraint("author_count IS NULL OR author_count > 0", name="author_count_positive"),
+)
+
+paper_links = Table(
+    "paper_links",
+    metadata,
+    Column("paper_id", Integer, ForeignKey("papers.paper_id", ondelete="CASCADE"), primary_key=True),
+    Column("url", Text, primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("repo", Text, index=True),
+    CheckConstraint(_one_of("kind", LINK_KINDS), name="kind"),
+    CheckConstraint(f"(kind = '{LINK_KINDS[0]}') = (repo IS NOT NULL)", name="repo_iff_github_repo"),
+)
+
+listings = Table(
+    "listings",
+    metadata,
+    Column("source_file_id", Integer, ForeignKey("source_files.source_file_id"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("paper_id", Integer, ForeignKey("papers.paper_id"), nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("raw_title", Text, nullable=False),
+    Column("raw_abstract", Text, nullable=False),
+    Column("raw_meta", Text),
+    Index(None, "paper_id"),
+)
+
+rejects = Table(
+    "rejects",
+    metadata,
+    Column("reject_id", Integer, primary_key=True),
+    Column("run_id", Integer, ForeignKey("etl_runs.run_id"), nullable=False, index=True),
+    Column("path", Text, nullable=False),
+    Column("line_no", Integer),
+    Column("level", String(8), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("excerpt", Text),
+    CheckConstraint(_one_of("level", LEVELS), name="level"),
+)

@@ -1,0 +1,64 @@
+"""Alembic environment: target_metadata is etl.schema.metadata.
+
+The URL is resolved as by the papers-etl command (``-x db=URL``, then
+PAPERS_ETL_DATABASE_URL, then sqlite:///papers.db). When papers-etl runs a
+migration itself it passes an open connection in ``config.attributes``.
+"""
+
+from logging.config import fileConfig
+
+from alembic import context
+
+from etl.db import create_engine, resolve_url
+from etl.schema import metadata
+
+config = context.config
+if config.config_file_name is not None and not config.attributes.get("connection"):
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+target_metadata = metadata
+
+
+def _configure(connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+        compare_server_default=True,
+    )
+
+
+def run_migrations_offline() -> None:
+    url = context.get_x_argument(as_dictionary=True).get("db") or resolve_url(config.attributes.get("database_url"))
+    context.configure(
+        url=url,
+        target_metadata=target_metadata,
+        literal_binds=True,
+        render_as_batch=url.startswith("sqlite"),
+        dialect_opts={"paramstyle": "named"},
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _configure(connection)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    url = context.get_x_argument(as_dictionary=True).get("db") or config.attributes.get("database_url")
+    engine = create_engine(str(url) if url else None)
+    with engine.connect() as conn:
+        _configure(conn)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
