@@ -1,0 +1,53 @@
+"""Build capture pages in the three layouts from (title, abstract, ...) tuples.
+
+The database tests use these to write exactly the page they need; the parser
+tests use the hand-written files in tests/data.
+"""
+
+from __future__ import annotations
+
+COMPACT_BANNER = ["Get trending papers in your email inbox once a day!", "Get trending papers in your email inbox!"]
+DAILY_BANNER = ["new", "Get trending papers in your email inbox!", "Subscribe"]
+BYLINE = "byAK and the research community"
+
+
+def compact_page(papers: list[tuple[str, str]]) -> str:
+    lines = list(COMPACT_BANNER)
+    for index, (title, abstract) in enumerate(papers):
+        lines.append(("Subscribe" + title) if index == 0 else title)
+        lines.append(abstract)
+    return "\n".join(lines)
+
+
+def daily_page(listing_date: str, papers: list[tuple[str, str]]) -> str:
+    blocks = [*DAILY_BANNER, BYLINE, listing_date]
+    for title, abstract in papers:
+        blocks += [title, abstract]
+    return "\n\n".join(blocks)
+
+
+def daily_meta_page(listing_date: str, papers: list[tuple[str, str, str, str]]) -> str:
+    """papers: (title, abstract, authors line, publication date line)."""
+    blocks = [*DAILY_BANNER, "Daily Papers", BYLINE, listing_date]
+    for title, abstract, authors, published in papers:
+        blocks += [title, abstract, f"{authors}\n·\n{published}"]
+    return "\n\n".join(blocks)
+
+
+WAVELETS = (
+    "Wavelet Tokenizers for Long Audio",
+    "We compress audio into wavelet tokens. Code: https://github.com/Example-Lab/WaveTok.",
+)
+GARDENS = (
+    "Gradient Gardens: Pruning by Growth",
+    "Pruning by growth is studied on twelve benchmarks, see https://gardens.github.io/site/ for samples.",
+)
+ORBITS = (
+    "Orbit Equivariance in SE$(3)$ Transformers",
+    "Equivariant attention over SE(3) orbits, with code at github.com/orbit-ml/se3-orbits/tree/main/src.",
+)
+ORBITS_PLAIN = ("Orbit Equivariance in SE(3) Transformers", ORBITS[1])
+LANTERN = (
+    "Lantern: Sparse Retrieval for Agents",
+    "Lantern retrieves sparse memories for agents; project page https://lantern.example.org/ and no code yet.",
+)

@@ -1,0 +1,283 @@
+"""Loading through etl.pipeline.run_load, checked with SQL, on both engines."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pytest
+import sqlalchemy as sa
+from pages import GARDENS, LANTERN, ORBITS, ORBITS_PLAIN, WAVELETS, compact_page, daily_meta_page, daily_page
+
+from etl import load
+from etl.errors import DatabaseError, NoInputError
+from etl.pipeline import run_load
+
+CONTENT_TABLES = ("papers", "paper_links", "source_files", "listings")
+
+
+DATE_COLUMNS = {"published_on": sa.Date, "listed_on": sa.Date}
+TIMESTAMP_COLUMNS = {"created_at": sa.DateTime, "updated_at": sa.DateTime}
+
+
+def rows(engine, sql: str, **params) -> list[tuple]:
+    """Rows of a raw query; date and timestamp columns typed as Core would (SQLite stores them as text)."""
+    statement = sa.text(sql)
+    typed = {name: type_ for name, type_ in (DATE_COLUMNS | TIMESTAMP_COLUMNS).items() if name in sql}
+    if typed:
+        statement = statement.columns(**typed)
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(statement, params)]
+
+
+def scalar(engine, sql: str, **params):
+    with engine.connect() as conn:
+        return conn.execute(sa.text(sql), params).scalar_one()
+
+
+def snapshot(engine) -> dict[str, list[tuple]]:
+    """Content tables, ordered, without run ids and load timestamps."""
+    return {
+        "papers": rows(engine, "SELECT paper_id, title, title_key, abstract, published_on, author_count, created_at,"
+                               " updated_at FROM papers ORDER BY paper_id"),
+        "paper_links": rows(engine, "SELECT paper_id, url, kind, repo FROM paper_links ORDER BY paper_id, url"),
+        "source_files": rows(engine, "SELECT source_file_id, path, sha256, size_bytes, layout, listed_on,"
+                                     " listed_on_source, record_count FROM source_files ORDER BY source_file_id"),
+        "listings": rows(engine, "SELECT * FROM listings ORDER BY source_file_id, position"),
+    }  # fmt: skip
+
+
+def test_a_page_loads_papers_links_listings_and_its_source_file(engine, page_dir):
+    folder = page_dir({"2026-03-12-daily.txt": daily_page("Mar 12", [WAVELETS, GARDENS, ORBITS])})
+
+    summary = run_load(engine, [folder])
+
+    assert summary.status == "succeeded"
+    assert summary.counts["papers_inserted"] == 3
+    assert rows(engine, "SELECT title, published_on, author_count FROM papers ORDER BY paper_id") == [
+        (WAVELETS[0], None, None),
+        (GARDENS[0], None, None),
+        (ORBITS[0], None, None),
+    ]
+    assert rows(engine, "SELECT url, kind, repo FROM paper_links ORDER BY url") == [
+        ("github.com/orbit-ml/se3-orbits/tree/main/src", "github_repo", "orbit-ml/se3-orbits"),
+        ("https://gardens.github.io/site/", "github_pages", None),
+        ("https://github.com/Example-Lab/WaveTok", "github_repo", "example-lab/wavetok"),
+    ]
+    assert rows(engine, "SELECT layout, listed_on, listed_on_source, record_count, size_bytes FROM source_files") == [
+        ("daily", dt.date(2026, 3, 12), "file_name", 3, (folder / "2026-03-12-daily.txt").stat().st_size)
+    ]
+    assert rows(engine, "SELECT position, line_no, raw_title FROM listings ORDER BY position") == [
+        (1, 11, WAVELETS[0]),
+        (2, 15, GARDENS[0]),
+        (3, 19, ORBITS[0]),
+    ]
+
+
+def test_raw_text_is_kept_exactly_as_captured(engine, page_dir):
+    messy_title = "  Spaced   Title\twith Tabs  "
+    messy_abstract = "An abstract  with  double spaces and a trailing space "
+    folder = page_dir({"p.txt": compact_page([(messy_title.strip(), messy_abstract), WAVELETS])})
+
+    run_load(engine, [folder])
+
+    assert rows(engine, "SELECT raw_title, raw_abstract FROM listings WHERE position = 1") == [
+        ("Spaced   Title\twith Tabs", messy_abstract)
+    ]
+    assert scalar(engine, "SELECT title FROM papers WHERE paper_id = 1") == "Spaced Title with Tabs"
+    assert scalar(engine, "SELECT abstract FROM papers WHERE paper_id = 1") == messy_abstract.strip().replace("  ", " ")
+
+
+def test_the_same_paper_in_two_files_and_twice_in_one_is_one_paper(engine, page_dir):
+    folder = page_dir(
+        {
+            "a.txt": daily_page("Mar 12", [WAVELETS, ORBITS, WAVELETS]),
+            "b.txt": compact_page([ORBITS_PLAIN, GARDENS]),
+        }
+    )
+
+    summary = run_load(engine, [folder])
+
+    assert scalar(engine, "SELECT count(*) FROM papers") == 3
+    assert scalar(engine, "SELECT count(*) FROM listings") == 5
+    assert summary.duplicates == 2
+    orbit_sightings = rows(
+        engine,
+        "SELECT l.raw_title FROM listings l JOIN papers p USING (paper_id)"
+        " WHERE p.title_key = :key ORDER BY l.source_file_id",
+        key="orbitequivarianceinse3transformers",
+    )
+    assert orbit_sightings == [(ORBITS[0],), (ORBITS_PLAIN[0],)]
+    assert scalar(engine, "SELECT count(*) FROM paper_links WHERE repo = 'example-lab/wavetok'") == 1
+
+
+def test_loading_the_same_files_again_changes_nothing(engine, page_dir):
+    folder = page_dir({"a.txt": daily_page("Mar 12", [WAVELETS, ORBITS]), "b.txt": compact_page([GARDENS, LANTERN])})
+    run_load(engine, [folder])
+    before = snapshot(engine)
+
+    again = run_load(engine, [folder])
+
+    assert again.counts["files_skipped"] == 2 and again.counts["files_loaded"] == 0
+    assert snapshot(engine) == before
+
+
+def test_a_copy_of_a_loaded_file_under_another_name_is_skipped(engine, page_dir):
+    page = daily_page("Mar 12", [WAVELETS])
+    folder = page_dir({"a.txt": page, "copy/a-again.txt": page})
+
+    summary = run_load(engine, [folder])
+
+    assert [f.status for f in summary.files] == ["loaded", "skipped"]
+    assert scalar(engine, "SELECT count(*) FROM listings") == 1
+
+
+def test_a_later_sighting_fills_missing_date_and_author_count(engine, page_dir):
+    first = page_dir({"1.txt": compact_page([GARDENS, WAVELETS])})
+    run_load(engine, [first / "1.txt"])
+    meta = daily_meta_page("Jan 8", [(*GARDENS, "  • 3 authors", "Jun 7, 2023 4")])
+    second = page_dir({"2.txt": meta})
+
+    summary = run_load(engine, [second / "2.txt"])
+
+    assert summary.counts["papers_updated"] == 1 and summary.counts["papers_inserted"] == 0
+    assert rows(engine, "SELECT published_on, author_count FROM papers WHERE title = :t", t=GARDENS[0]) == [
+        (dt.date(2023, 6, 7), 3)
+    ]
+    created, updated = rows(engine, "SELECT created_at, updated_at FROM papers WHERE title = :t", t=GARDENS[0])[0]
+    assert updated > created
+    assert rows(engine, "SELECT raw_meta FROM listings l JOIN source_files s USING (source_file_id) "
+                        "WHERE s.layout = 'daily_meta'") == [("  • 3 authors\nJun 7, 2023 4",)]  # fmt: skip
+
+
+def test_a_bad_field_loads_the_record_with_that_field_null_and_a_reject(engine, page_dir):
+    meta = daily_meta_page(
+        "Jan 8",
+        [(*WAVELETS, "  • many authors", "Feb 30, 2023"), (*GARDENS, "  • 1 author", "Jul 1, 2024")],
+    )
+    folder = page_dir({"meta.txt": meta})
+
+    summary = run_load(engine, [folder])
+
+    assert summary.status == "partial"
+    assert summary.counts["fields_rejected"] == 2 and summary.counts["records_rejected"] == 0
+    assert rows(engine, "SELECT title, published_on, author_count FROM papers ORDER BY paper_id") == [
+        (WAVELETS[0], None, None),
+        (GARDENS[0], dt.date(2024, 7, 1), 1),
+    ]
+    found = rows(engine, "SELECT run_id, path, line_no, level, excerpt FROM rejects ORDER BY line_no")
+    path = str(folder / "meta.txt")
+    assert found == [
+        (summary.run_id, path, 17, "field", "• many authors"),
+        (summary.run_id, path, 19, "field", "Feb 30, 2023"),
+    ]
+
+
+def test_a_truncated_last_record_is_rejected_and_the_rest_loads(engine, page_dir):
+    page = daily_page("Mar 12", [WAVELETS, GARDENS]) + "\n\nA Title Whose Abstract Never Came"
+    folder = page_dir({"cut.txt": page})
+
+    summary = run_load(engine, [folder])
+
+    assert summary.counts["records_rejected"] == 1
+    assert scalar(engine, "SELECT count(*) FROM papers") == 2
+    assert rows(engine, "SELECT level, line_no, excerpt FROM rejects") == [
+        ("record", 19, "A Title Whose Abstract Never Came")
+    ]
+
+
+def test_a_refused_file_does_not_stop_the_others(engine, page_dir):
+    folder = page_dir(
+        {
+            "a-good.txt": daily_page("Mar 12", [WAVELETS]),
+            "b-notes.txt": "Meeting notes\nnothing to see here\n",
+            "c-latin1.txt": "new\n\nSubscribe\n\nMar 12\n\nCaf\xe9 Title\n\nAbstract.".encode("latin-1"),
+            "d-good.txt": compact_page([GARDENS]),
+        }
+    )
+
+    summary = run_load(engine, [folder])
+
+    assert [f.status for f in summary.files] == ["loaded", "refused", "refused", "loaded"]
+    assert summary.counts["files_refused"] == 2
+    assert scalar(engine, "SELECT count(*) FROM papers") == 2
+    refusals = rows(engine, "SELECT path, level, line_no, reason FROM rejects ORDER BY path")
+    assert [(p.rsplit("/", 1)[-1], level) for p, level, _, _ in refusals] == [
+        ("b-notes.txt", "file"),
+        ("c-latin1.txt", "file"),
+    ]
+    assert "unknown layout" in refusals[0][3]
+    assert refusals[1][2] == 7 and "offset 27" in refusals[1][3]
+
+
+def test_a_file_that_fails_mid_load_leaves_nothing_behind(engine, page_dir, monkeypatch):
+    folder = page_dir({"a.txt": daily_page("Mar 12", [WAVELETS]), "b.txt": compact_page([GARDENS, LANTERN])})
+    real_append = load._append
+
+    def fail_on_listings(conn, table, rows_):
+        if table.name == "listings" and any(r["raw_title"] == LANTERN[0] for r in rows_):
+            raise sa.exc.OperationalError("INSERT", {}, Exception("disk I/O error"))
+        real_append(conn, table, rows_)
+
+    monkeypatch.setattr(load, "_append", fail_on_listings)
+
+    with pytest.raises(DatabaseError, match="disk I/O error"):
+        run_load(engine, [folder])
+
+    assert rows(engine, "SELECT title FROM papers") == [(WAVELETS[0],)]
+    assert rows(engine, "SELECT path FROM source_files") == [(str(folder / "a.txt"),)]
+    assert rows(engine, "SELECT status, files_loaded, message FROM etl_runs")[0][:2] == ("failed", 1)
+
+
+def test_every_run_is_recorded_with_its_counts(engine, page_dir):
+    folder = page_dir({"a.txt": daily_page("Mar 12", [WAVELETS, GARDENS, WAVELETS]), "b.txt": "not a page"})
+
+    summary = run_load(engine, [folder])
+
+    run = rows(
+        engine,
+        "SELECT status, files_seen, files_loaded, files_skipped, files_refused, records_read, papers_inserted,"
+        " papers_updated, records_rejected, fields_rejected, finished_at IS NOT NULL FROM etl_runs"
+        " WHERE run_id = :id",
+        id=summary.run_id,
+    )
+    assert run == [("partial", 2, 1, 0, 1, 3, 2, 0, 0, 0, True)]
+
+
+@pytest.mark.parametrize(
+    ("file_name", "option", "expected", "source"),
+    [
+        ("capture.txt", dt.date(2025, 1, 2), dt.date(2025, 1, 2), "option"),
+        ("hf-2026-03-10.txt", dt.date(2025, 1, 2), dt.date(2025, 1, 2), "option"),
+        ("hf-2026-03-10.txt", None, dt.date(2026, 3, 10), "file_name"),
+        ("hf_20260310.txt", None, dt.date(2026, 3, 10), "file_name"),
+        ("capture.txt", None, dt.date(2025, 12, 30), "header"),
+    ],
+)
+def test_listing_date_rules_are_recorded(engine, page_dir, file_name, option, expected, source):
+    folder = page_dir({file_name: daily_page("Dec 30", [WAVELETS])})
+    mtime = dt.datetime(2026, 1, 5, 12, 0).timestamp()
+    os.utime(folder / file_name, (mtime, mtime))
+
+    run_load(engine, [folder], listed_on=option)
+
+    assert rows(engine, "SELECT listed_on, listed_on_source FROM source_files") == [(expected, source)]
+
+
+def test_a_compact_page_without_a_date_anywhere_has_no_listing_date(engine, page_dir):
+    run_load(engine, [page_dir({"search.txt": compact_page([WAVELETS])})])
+
+    assert rows(engine, "SELECT listed_on, listed_on_source FROM source_files") == [(None, None)]
+
+
+def test_a_path_that_matches_nothing_writes_nothing(engine, tmp_path):
+    with pytest.raises(NoInputError, match="no-such-folder"):
+        run_load(engine, [tmp_path / "no-such-folder"])
+
+    assert scalar(engine, "SELECT count(*) FROM etl_runs") == 0
+
+
+def test_load_brings_an_empty_database_to_head(empty_engine, page_dir):
+    run_load(empty_engine, [page_dir({"a.txt": compact_page([WAVELETS])})])
+
+    assert scalar(empty_engine, "SELECT count(*) FROM papers") == 1
