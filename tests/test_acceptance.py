@@ -1,0 +1,149 @@
+"""Acceptance: load all of ../shared/seeds and check the figures established by reading the files.
+
+The five captures hold 244 records (70 + 54 + 23 + 25 + 72) in three layouts,
+of 204 distinct papers: 40 sightings repeat a paper, one of them under a LaTeX
+variant of its title ("SE$(n)$" / "SE(n)"). 50 papers link 50 GitHub
+repositories; the 25 papers of the daily_meta page carry author counts and
+publication dates (one printed as "May 25, 2025 2", with a trailing count).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from etl.pipeline import run_load
+
+RECORDS_PER_FILE = {
+    "000_507768fe1ae47dd6.txt": ("compact", 70),
+    "001_610f197604c2059d.txt": ("daily", 54),
+    "002_39951104f27984dd.txt": ("compact", 23),
+    "003_adf85ad18c475e59.txt": ("daily_meta", 25),
+    "004_e1af630cfe92b12c.txt": ("daily", 72),
+}
+HEADER_DATES = {
+    "001_610f197604c2059d.txt": (3, 12),
+    "003_adf85ad18c475e59.txt": (1, 8),
+    "004_e1af630cfe92b12c.txt": (3, 13),
+}
+REPOS = {
+    "ayu987/deep-regression-unlearning", "brotherhappy/ostquant", "cambridge-mlg/recombiner",
+    "cammarasana123/weightedconvolution2.0", "catworldlee/gaussian-mixture-mask-attention",
+    "chaudatascience/mixturegrowth", "clovaai/adamp", "cosmoimd/feature-selection-gates", "dongzelian/ssf",
+    "ekinakyurek/google-research", "google/xnnpack", "gunale0926/sorsa", "halleyjiang/romnistereo",
+    "haoxuanli-pku/iclr24-kernel-balancing", "iminfine/freeatten", "improbable-ai/harness-offline-rl",
+    "intel/neural-compressor", "jhhuangkay/gradient-weight-normalized-low-rank-projection-for-efficient-llm-training",
+    "jiahaozhenbang/scope", "junyizhu-ai/surrogate_model_extension", "khalil-research/neur2ro", "kleinzcy/cr-kd-ncd",
+    "miccunifi/iamcl2r", "microsoft/wina", "ml-gsai/revisiting-dis-vs-gen-classifiers", "moritzmock/nlbse2025",
+    "naver-ai/model-stock", "nbasyl/ofq", "necludov/super-diffusion", "neulab/ripple", "nvlabs/maskllm",
+    "opengvlab/omniquant", "opennlplab/cosformer", "optimization-ai/icml2023_ldr", "oscarxzq/weight-selection",
+    "psunlpgroup/d-pruner", "qingruzhang/adalora", "rabeehk/compacter", "ruc-dwbi-ml/research", "ruikangliu/flatquant",
+    "salesforce/codegen2", "shunlu91/pa-da", "thartvigsen/grace", "thudm/glm-130b", "thvnvtos/snn-delays",
+    "wangkiw/teen", "xvyaward/owq", "zhuanghp/analytic-continual-learning", "zkxufo/ttm",
+    "zrrskywalker/personalize-sam",
+}  # fmt: skip
+
+
+def query(engine, sql: str, **types):
+    statement = sa.text(sql).columns(**types) if types else sa.text(sql)
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(statement)]
+
+
+@pytest.fixture
+def loaded(engine, seeds):
+    summary = run_load(engine, [seeds])
+    return engine, summary
+
+
+def test_every_seed_loads_with_its_layout_and_record_count(loaded):
+    engine, summary = loaded
+    assert summary.status == "succeeded" and summary.counts["files_loaded"] == 5
+    files = query(engine, "SELECT path, layout, record_count FROM source_files")
+    found = {path.rsplit("/", 1)[-1]: (layout, count) for path, layout, count in files}
+    assert found == RECORDS_PER_FILE
+    assert query(engine, "SELECT count(*) FROM listings") == [(244,)]
+    assert query(engine, "SELECT count(*) FROM rejects") == [(0,)]
+
+
+def test_unique_papers_and_duplicates(loaded):
+    engine, summary = loaded
+    assert query(engine, "SELECT count(*) FROM papers") == [(204,)]
+    assert summary.duplicates == 40
+    most_listed = query(
+        engine,
+        "SELECT p.title, count(*) FROM listings l JOIN papers p USING (paper_id)"
+        " GROUP BY p.paper_id, p.title HAVING count(*) >= 3 ORDER BY count(*) DESC, p.title",
+    )
+    assert most_listed[0] == ("Weight Compander: A Simple Weight Reparameterization for Regularization", 5)
+    assert len(most_listed) == 7
+    assert ("Fast, Expressive SE(n) Equivariant Networks through Weight-Sharing in Position-Orientation Space", 3) in [
+        (title.replace("$", ""), n) for title, n in most_listed
+    ]
+
+
+def test_github_repositories(loaded):
+    engine, _ = loaded
+    repos = {r for (r,) in query(engine, "SELECT DISTINCT repo FROM paper_links WHERE kind = 'github_repo'")}
+    assert repos == REPOS
+    assert query(engine, "SELECT count(DISTINCT paper_id) FROM paper_links WHERE kind = 'github_repo'") == [(50,)]
+    urls = {u for (u,) in query(engine, "SELECT url FROM paper_links")}
+    assert "https://github.com/kleinzcy/Cr-KD-NCD" in urls  # "{here}" artefact dropped
+    assert "GitHub.com/google/XNNPACK" in urls  # as written, minus the full stop
+    assert "github.com/cosmoimd/feature-selection-gates" in urls  # no scheme
+    assert "https://github.com/QingruZhang/AdaLoRA" in urls  # "AdaLoRA ." on the page
+    assert query(engine, "SELECT count(*) FROM paper_links WHERE repo = 'brotherhappy/ostquant'") == [(1,)]
+
+
+def test_github_pages_and_other_links(loaded):
+    engine, _ = loaded
+    assert query(engine, "SELECT url FROM paper_links WHERE kind = 'github_pages' ORDER BY url") == [
+        ("https://epiphqny.github.io/Loong-video",),
+        ("https://voldemort108x.github.io/hetero_uncertainty/",),
+    ]
+    assert query(engine, "SELECT url FROM paper_links WHERE kind = 'other' ORDER BY url") == [
+        ("https://aka.ms/tinyclip",),
+        ("https://anonymous.4open.science/r/TangleNAS-527C",),
+        ("https://research.nvidia.com/labs/genair/f-distill",),
+    ]
+
+
+def test_author_counts_and_publication_dates(loaded):
+    engine, _ = loaded
+    assert query(engine, "SELECT count(author_count), sum(author_count), min(author_count), max(author_count)"
+                         " FROM papers") == [(25, 138, 2, 13)]  # fmt: skip
+    assert query(engine, "SELECT count(published_on) FROM papers") == [(25,)]
+    assert query(engine, "SELECT min(published_on) AS published_on FROM papers", published_on=sa.Date) == [
+        (dt.date(2019, 3, 25),)
+    ]
+    assert query(engine, "SELECT max(published_on) AS published_on FROM papers", published_on=sa.Date) == [
+        (dt.date(2025, 10, 22),)
+    ]
+    wina_sql = "SELECT published_on, author_count FROM papers WHERE title LIKE 'WINA:%'"
+    wina = query(engine, wina_sql, published_on=sa.Date)
+    assert wina == [(dt.date(2025, 5, 25), 7)]  # printed "May 25, 2025 2"
+
+
+def test_listing_dates_come_from_the_page_header_and_the_file_time(loaded, seeds):
+    engine, _ = loaded
+    found = query(engine, "SELECT path, listed_on, listed_on_source FROM source_files", listed_on=sa.Date)
+    for path, listed_on, source in found:
+        name = path.rsplit("/", 1)[-1]
+        if name not in HEADER_DATES:
+            assert (listed_on, source) == (None, None), name  # compact pages print no date
+            continue
+        mtime_date = dt.datetime.fromtimestamp((seeds / name).stat().st_mtime).date()
+        assert source == "header"
+        assert (listed_on.month, listed_on.day) == HEADER_DATES[name]
+        assert listed_on <= mtime_date < listed_on.replace(year=listed_on.year + 1)
+
+
+def test_loading_the_seeds_again_changes_nothing(loaded, seeds):
+    engine, _ = loaded
+    tables = ("papers", "paper_links", "source_files", "listings")
+    before = {t: query(engine, f"SELECT * FROM {t} ORDER BY 1, 2") for t in tables}
+    again = run_load(engine, [seeds])
+    assert again.counts["files_skipped"] == 5
+    assert {t: query(engine, f"SELECT * FROM {t} ORDER BY 1, 2") for t in tables} == before

@@ -1,0 +1,173 @@
+"""The papers-etl command line, through click's CliRunner, on both engines."""
+
+from __future__ import annotations
+
+import re
+
+import click
+import pytest
+from conftest import PROJECT_ROOT
+from pages import GARDENS, WAVELETS, compact_page, daily_meta_page, daily_page
+
+from etl import db
+from etl.cli import EXIT_FAILURE, EXIT_OK, EXIT_REJECTS, EXIT_USAGE, main
+
+SUMMARY_RE = re.compile(
+    r"^run (?P<run>\d+) (?P<status>\w+): (?P<files>\d+) files \((?P<loaded>\d+) loaded, (?P<skipped>\d+) already "
+    r"loaded, (?P<refused>\d+) refused\); (?P<records>\d+) records, (?P<new>\d+) new papers, "
+    r"(?P<duplicates>\d+) duplicates, (?P<rejects>\d+) rejects$"
+)
+
+
+def summary(output: str) -> dict[str, str]:
+    match = SUMMARY_RE.match(output.strip().splitlines()[-1])
+    assert match, output
+    return match.groupdict()
+
+
+def test_load_prints_a_summary_and_exits_0(runner, db_url, page_dir):
+    folder = page_dir({"a.txt": daily_page("Mar 12", [WAVELETS, GARDENS]), "b.txt": compact_page([WAVELETS])})
+
+    result = runner.invoke(main, ["load", "--db", db_url, str(folder)])
+
+    assert result.exit_code == EXIT_OK, result.output
+    assert summary(result.output) == {
+        "run": "1", "status": "succeeded", "files": "2", "loaded": "2", "skipped": "0", "refused": "0",
+        "records": "3", "new": "2", "duplicates": "1", "rejects": "0",
+    }  # fmt: skip
+
+
+def test_rerun_skips_everything_and_still_exits_0(runner, db_url, page_dir):
+    folder = page_dir({"a.txt": daily_page("Mar 12", [WAVELETS])})
+    runner.invoke(main, ["load", "--db", db_url, str(folder)])
+
+    result = runner.invoke(main, ["load", "--db", db_url, str(folder)])
+
+    assert result.exit_code == EXIT_OK
+    assert summary(result.output)["skipped"] == "1" and summary(result.output)["new"] == "0"
+
+
+def test_rejected_fields_exit_1(runner, db_url, page_dir):
+    folder = page_dir({"m.txt": daily_meta_page("Jan 8", [(*WAVELETS, "  • 2 authors", "Feb 30, 2023")])})
+
+    result = runner.invoke(main, ["load", "--db", db_url, str(folder)])
+
+    assert result.exit_code == EXIT_REJECTS
+    assert summary(result.output)["rejects"] == "1"
+
+
+def test_a_refused_file_is_named_on_stderr_and_exits_3(runner, db_url, page_dir):
+    folder = page_dir({"good.txt": compact_page([WAVELETS]), "empty.txt": ""})
+
+    result = runner.invoke(main, ["load", "--db", db_url, str(folder)])
+
+    assert result.exit_code == EXIT_FAILURE
+    assert f"refused {folder / 'empty.txt'}: the file is empty" in result.stderr
+    assert summary(result.stdout)["loaded"] == "1"
+
+
+def test_a_missing_path_is_one_line_and_exits_3(runner, tmp_path):
+    result = runner.invoke(main, ["load", "--db", f"sqlite:///{tmp_path / 'p.db'}", str(tmp_path / "nope")])
+
+    assert result.exit_code == EXIT_FAILURE
+    assert result.stderr.strip() == f"Error: {tmp_path / 'nope'}: no such file, folder or matching glob; check the " \
+        "path (quote globs so the shell keeps them)"  # fmt: skip
+
+
+def test_globs_are_expanded(runner, db_url, page_dir):
+    folder = page_dir({"2026-03-12.txt": compact_page([WAVELETS]), "2026-03-13.txt": compact_page([GARDENS]),
+                       "notes.md": "not a capture"})  # fmt: skip
+
+    result = runner.invoke(main, ["load", "--db", db_url, str(folder / "2026-*.txt")])
+
+    assert result.exit_code == EXIT_OK, result.output
+    assert summary(result.output)["files"] == "2"
+
+
+def test_listed_on_option_must_be_a_date(runner, tmp_path):
+    result = runner.invoke(main, ["load", "--listed-on", "12/03/2026", str(tmp_path)])
+    assert result.exit_code == EXIT_USAGE
+    assert "YYYY-MM-DD" in result.output or "%Y-%m-%d" in result.output
+
+
+def test_database_url_from_the_environment(runner, tmp_path, page_dir, monkeypatch):
+    monkeypatch.setenv(db.ENV_VAR, f"sqlite:///{tmp_path / 'env.db'}")
+    result = runner.invoke(main, ["load", str(page_dir({"a.txt": compact_page([WAVELETS])}))])
+    assert result.exit_code == EXIT_OK, result.output
+    assert (tmp_path / "env.db").exists()
+
+
+def test_default_database_is_papers_db_in_the_working_directory(runner, page_dir, monkeypatch, tmp_path):
+    monkeypatch.delenv(db.ENV_VAR, raising=False)
+    folder = page_dir({"a.txt": compact_page([WAVELETS])})
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(main, ["load", str(folder)])
+    assert result.exit_code == EXIT_OK, result.output
+    assert (tmp_path / "papers.db").exists()
+
+
+def test_unreachable_database_is_one_line_without_password(runner, page_dir):
+    folder = page_dir({"a.txt": compact_page([WAVELETS])})
+
+    result = runner.invoke(main, ["load", "--db", "postgresql://etl:hunter2@127.0.0.1:1/papers", str(folder)])
+
+    assert result.exit_code == EXIT_FAILURE
+    assert "hunter2" not in result.output
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.output
+    assert "etl:***@127.0.0.1:1/papers" in result.stderr
+
+
+def test_db_upgrade_and_current(runner, db_url):
+    before = runner.invoke(main, ["db", "current", "--db", db_url])
+    assert before.exit_code == 0 and "none (empty database)" in before.output
+
+    upgraded = runner.invoke(main, ["db", "upgrade", "--db", db_url])
+    assert upgraded.exit_code == 0, upgraded.output
+    assert f"revision {db.head_revision()}" in upgraded.output
+
+    after = runner.invoke(main, ["db", "current", "--db", db_url])
+    assert f"revision {db.head_revision()} (up to date)" in after.output
+
+
+def test_runs_lists_recent_runs_and_show_lists_rejects(runner, db_url, page_dir):
+    folder = page_dir({"a.txt": compact_page([WAVELETS]), "b.txt": "random notes"})
+    runner.invoke(main, ["load", "--db", db_url, str(folder)])
+    runner.invoke(main, ["load", "--db", db_url, str(folder)])
+
+    listed = runner.invoke(main, ["runs", "--db", db_url])
+    assert listed.exit_code == 0, listed.output
+    run_lines = [line for line in listed.output.splitlines() if re.match(r"^│ \d", line)]
+    assert [line.split("│")[1].strip() for line in run_lines] == ["2", "1"]
+    assert [line.split("│")[3].strip() for line in run_lines] == ["partial", "partial"]
+
+    shown = runner.invoke(main, ["runs", "show", "1", "--db", db_url])
+    assert shown.exit_code == 0, shown.output
+    assert "files_refused: 1" in shown.output
+    assert f"[file] {folder / 'b.txt'}:1: unknown layout" in shown.output
+
+    missing = runner.invoke(main, ["runs", "show", "99", "--db", db_url])
+    assert missing.exit_code == EXIT_FAILURE and "no run 99" in missing.output
+
+
+def _commands(group: click.Group, prefix: str = "papers-etl"):
+    for name, command in group.commands.items():
+        yield f"{prefix} {name}", command
+        if isinstance(command, click.Group):
+            yield from _commands(command, f"{prefix} {name}")
+
+
+ALL_COMMANDS = list(_commands(main))
+
+
+@pytest.mark.parametrize(("name", "command"), ALL_COMMANDS, ids=[name for name, _ in ALL_COMMANDS])
+def test_every_command_has_help_and_is_in_the_readme(runner, name, command):
+    assert command.help and command.help.strip(), f"{name} has no help text"
+    result = runner.invoke(main, [*name.split()[1:], "--help"])
+    assert result.exit_code == 0 and "Usage:" in result.output
+    assert f"`{name}" in (PROJECT_ROOT / "README.md").read_text(encoding="utf-8"), f"{name} is not in the README"
+
+
+def test_the_readme_documents_every_exit_status():
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    for status in (EXIT_OK, EXIT_REJECTS, EXIT_USAGE, EXIT_FAILURE):
+        assert re.search(rf"^\| `?{status}`? \|", readme, re.MULTILINE), f"exit status {status} missing from README"
