@@ -47,6 +47,13 @@ def reports_errors(command):
             return command(*args, **kwargs)
         except EtlError as exc:
             raise EtlFailure(str(exc)) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
+            raise
+        except Exception as exc:
+            logging.getLogger("etl").info("internal error", exc_info=True)
+            raise EtlFailure(
+                f"internal error ({type(exc).__name__}: {exc}); run again with -v to see where, and report it"
+            ) from None
 
     return wrapper
 

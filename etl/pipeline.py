@@ -130,7 +130,8 @@ def _load_one(engine: Engine, run_id: int, path: Path, listed_on: dt.date | None
         with database_errors(engine.url):
             if load.is_loaded(engine, capture.sha256):
                 return FileResult(name, SKIPPED, message="already loaded (same sha256)")
-        return _parse_and_load(engine, run_id, capture, listed_on)
+        parsed = _parse_guarded(capture, listed_on)
+        return _load_parsed(engine, run_id, parsed)
     except InputError as exc:
         problem = Problem(LEVEL_FILE, exc.reason, exc.line_no)
         with database_errors(engine.url):
@@ -138,7 +139,27 @@ def _load_one(engine: Engine, run_id: int, path: Path, listed_on: dt.date | None
         return FileResult(name, REFUSED, message=str(InputError(exc.reason, name, exc.line_no)))
 
 
-def _parse_and_load(engine: Engine, run_id: int, capture: Capture, listed_on: dt.date | None) -> FileResult:
+@dataclass
+class _ParsedFile:
+    source: load.SourceFile
+    sightings: list[load.Sighting]
+    problems: list[Problem]
+
+
+def _parse_guarded(capture: Capture, listed_on: dt.date | None) -> _ParsedFile:
+    """Parse a file; an unexpected parser failure refuses this file only, never the run."""
+    try:
+        return _parse(capture, listed_on)
+    except InputError:
+        raise
+    except Exception as exc:
+        log.info("parser failure on %s", capture.path, exc_info=True)
+        raise InputError(
+            f"unexpected parser failure ({type(exc).__name__}: {exc}); please report it with this file", capture.path
+        ) from exc
+
+
+def _parse(capture: Capture, listed_on: dt.date | None) -> _ParsedFile:
     page = parse_page(decode_capture(capture.data, capture.path))
     listing = resolve_listed_on(page.header_date, capture.path.name, capture.mtime, listed_on, page.header_date_line_no)
     problems = list(page.problems)
@@ -158,12 +179,17 @@ def _parse_and_load(engine: Engine, run_id: int, capture: Capture, listed_on: dt
         listed_on=listing.value,
         listed_on_source=listing.source,
     )
+    return _ParsedFile(source, sightings, problems)
+
+
+def _load_parsed(engine: Engine, run_id: int, parsed: _ParsedFile) -> FileResult:
+    problems = parsed.problems
     with database_errors(engine.url):
-        counts = load.load_file(engine, run_id, source, sightings, problems)
+        counts = load.load_file(engine, run_id, parsed.source, parsed.sightings, problems)
     return FileResult(
-        str(capture.path),
+        parsed.source.path,
         LOADED,
-        records=len(sightings),
+        records=len(parsed.sightings),
         papers_inserted=counts.papers_inserted,
         papers_updated=counts.papers_updated,
         records_rejected=sum(1 for p in problems if p.level == LEVEL_RECORD),

@@ -171,3 +171,18 @@ def test_the_readme_documents_every_exit_status():
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     for status in (EXIT_OK, EXIT_REJECTS, EXIT_USAGE, EXIT_FAILURE):
         assert re.search(rf"^\| `?{status}`? \|", readme, re.MULTILINE), f"exit status {status} missing from README"
+
+
+def test_an_internal_error_is_one_line_not_a_traceback(runner, tmp_path, monkeypatch):
+    import etl.cli
+
+    def broken(*args, **kwargs):
+        raise KeyError("surprise")
+
+    monkeypatch.setattr(etl.cli, "run_load", broken)
+    result = runner.invoke(main, ["load", "--db", f"sqlite:///{tmp_path / 'p.db'}", str(tmp_path)])
+
+    assert result.exit_code == EXIT_FAILURE
+    assert result.stderr.strip() == (
+        "Error: internal error (KeyError: 'surprise'); run again with -v to see where, and report it"
+    )

@@ -281,3 +281,23 @@ def test_load_brings_an_empty_database_to_head(empty_engine, page_dir):
     run_load(empty_engine, [page_dir({"a.txt": compact_page([WAVELETS])})])
 
     assert scalar(empty_engine, "SELECT count(*) FROM papers") == 1
+
+
+def test_an_unexpected_parser_failure_refuses_that_file_only(engine, page_dir, monkeypatch):
+    import etl.pipeline
+
+    real_transform = etl.pipeline.transform_record
+
+    def explode_on_gardens(record):
+        if record.raw_title == GARDENS[0]:
+            raise RuntimeError("parser bug")
+        return real_transform(record)
+
+    monkeypatch.setattr(etl.pipeline, "transform_record", explode_on_gardens)
+    folder = page_dir({"a.txt": compact_page([GARDENS]), "b.txt": compact_page([WAVELETS])})
+
+    summary = run_load(engine, [folder])
+
+    assert [f.status for f in summary.files] == ["refused", "loaded"]
+    assert "unexpected parser failure (RuntimeError: parser bug)" in summary.files[0].message
+    assert rows(engine, "SELECT title FROM papers") == [(WAVELETS[0],)]
