@@ -9,6 +9,7 @@ head`` do the same thing.
 from __future__ import annotations
 
 import os
+from importlib import resources
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -118,9 +119,17 @@ def alembic_config(url: str | URL | None = None) -> Config:
     """The project's Alembic configuration, pointed at ``url``."""
     ini = PROJECT_ROOT / "alembic.ini"
     config = Config(str(ini)) if ini.exists() else Config()
-    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    config.set_main_option("script_location", str(migrations_dir()))
     config.attributes["database_url"] = url
     return config
+
+
+def migrations_dir() -> Path:
+    """migrations/ of a source checkout, else the copy installed as etl.migrations."""
+    checkout = PROJECT_ROOT / "migrations"
+    if (checkout / "env.py").exists():
+        return checkout
+    return Path(str(resources.files("etl.migrations")))
 
 
 def head_revision() -> str:
