@@ -9,9 +9,9 @@ head`` do the same thing.
 from __future__ import annotations
 
 import os
-from importlib import resources
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib import resources
 from pathlib import Path
 
 import sqlalchemy as sa
