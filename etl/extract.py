@@ -129,7 +129,7 @@ def read_capture(path: Path) -> Capture:
 
 def decode_capture(data: bytes, path: str | Path | None = None) -> str:
     """Bytes to text: UTF-8 with or without BOM. Refuses empty, binary and non-UTF-8 input."""
-    if not data.strip():
+    if not data.removeprefix(BOM.encode()).strip():
         raise InputError("the file is empty; capture the page again or remove the file", path)
     nul = data.find(b"\x00")
     if nul >= 0:
@@ -200,7 +200,7 @@ def _read_header(numbered: list[tuple[int, str]]) -> _Header:
             saw_blank = saw_banner or saw_blank
             continue
         glued = stripped.startswith(SUBSCRIBE) and len(stripped) > len(SUBSCRIBE) and not is_banner(stripped)
-        if glued and not saw_blank:
+        if glued and saw_banner and not saw_blank:
             title = stripped[len(SUBSCRIBE) :].strip()
             return _Header(LAYOUT_COMPACT, index + 1, first_title=(line_no, title))
         if is_banner(stripped):
@@ -259,16 +259,19 @@ def _split_daily(body: list[tuple[int, str]], daily_papers_banner: bool) -> Page
     page = Page(LAYOUT_DAILY_META if daily_papers_banner else LAYOUT_DAILY)
     lines = iter([(n, line) for n, line in body if line.strip()])
     pending: dict | None = None
+    in_meta = False  # metadata closes a record: the next other line is a title, even with no abstract yet
     for line_no, line in lines:
         stripped = line.strip()
-        if pending is not None and pending.get("raw_abstract") is None and not _is_meta(stripped):
+        if pending is not None and not in_meta and pending.get("raw_abstract") is None and not _is_meta(stripped):
             pending["raw_abstract"] = line
         elif pending is not None and _is_meta(stripped):
             page.layout = LAYOUT_DAILY_META
+            in_meta = True
             _attach_meta(pending, line_no, line, lines)
         else:
             _flush(page, pending)
             pending = {"line_no": line_no, "raw_title": line, "raw_abstract": None}
+            in_meta = False
     _flush(page, pending)
     return page
 

@@ -1,0 +1,231 @@
+"""Links in abstracts: found in the raw text, trimmed, classified, GitHub repos reduced to owner/name.
+
+Each case is a piece of abstract text and the links expected from it, as
+(url as written, kind, repo). Many are pitfalls seen in real captures.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from etl.links import classify, extract_links, github_repo, strip_trailing_punctuation
+from etl.records import LINK_GITHUB_PAGES, LINK_GITHUB_REPO, LINK_OTHER, Link
+
+REPO, PAGES, OTHER = LINK_GITHUB_REPO, LINK_GITHUB_PAGES, LINK_OTHER
+
+CASES = [
+    # --- plain GitHub repository links
+    ("Code: https://github.com/lab/tool", [("https://github.com/lab/tool", REPO, "lab/tool")]),
+    ("Code is at http://github.com/lab/tool today", [("http://github.com/lab/tool", REPO, "lab/tool")]),
+    ("Code: https://github.com/Lab-X/Tool_Y", [("https://github.com/Lab-X/Tool_Y", REPO, "lab-x/tool_y")]),
+    ("https://github.com/lab/tool/", [("https://github.com/lab/tool/", REPO, "lab/tool")]),
+    ("See https://github.com/lab/tool#readme", [("https://github.com/lab/tool#readme", REPO, "lab/tool")]),
+    ("See https://github.com/lab/tool?tab=readme", [("https://github.com/lab/tool?tab=readme", REPO, "lab/tool")]),
+    # --- trailing punctuation
+    ("Code is available at https://github.com/lab/tool.", [("https://github.com/lab/tool", REPO, "lab/tool")]),
+    ("at https://github.com/lab/tool, and more", [("https://github.com/lab/tool", REPO, "lab/tool")]),
+    ("at https://github.com/lab/tool; and more", [("https://github.com/lab/tool", REPO, "lab/tool")]),
+    ("code: https://github.com/lab/tool: done", [("https://github.com/lab/tool", REPO, "lab/tool")]),
+    ("Try https://github.com/lab/tool!", [("https://github.com/lab/tool", REPO, "lab/tool")]),
+    ("Really https://github.com/lab/tool?", [("https://github.com/lab/tool", REPO, "lab/tool")]),
+    ("(code: https://github.com/lab/tool)", [("https://github.com/lab/tool", REPO, "lab/tool")]),
+    ("(code: https://github.com/lab/tool).", [("https://github.com/lab/tool", REPO, "lab/tool")]),
+    ("[code](https://github.com/lab/tool)", [("https://github.com/lab/tool", REPO, "lab/tool")]),
+    ("[https://github.com/lab/tool]", [("https://github.com/lab/tool", REPO, "lab/tool")]),
+    ("'https://github.com/lab/tool'", [("https://github.com/lab/tool", REPO, "lab/tool")]),
+    ('"https://github.com/lab/tool"', [("https://github.com/lab/tool", REPO, "lab/tool")]),
+    ("**https://github.com/lab/tool**", [("https://github.com/lab/tool", REPO, "lab/tool")]),
+    ("<https://github.com/lab/tool>", [("https://github.com/lab/tool", REPO, "lab/tool")]),
+    ("at https://github.com/lab/tool...", [("https://github.com/lab/tool", REPO, "lab/tool")]),
+    ("available at https://github.com/lab/tool .", [("https://github.com/lab/tool", REPO, "lab/tool")]),
+    ("released at https://github.com/lab/tool soon.", [("https://github.com/lab/tool", REPO, "lab/tool")]),
+    ("code:\nhttps://github.com/lab/tool\nnext line", [("https://github.com/lab/tool", REPO, "lab/tool")]),
+    # --- dots inside the repository name survive, the sentence's full stop does not
+    (
+        "at https://github.com/someone/weightedConv2.0.",
+        [("https://github.com/someone/weightedConv2.0", REPO, "someone/weightedconv2.0")],
+    ),
+    ("at https://github.com/lab/tool.js", [("https://github.com/lab/tool.js", REPO, "lab/tool.js")]),
+    # --- capture artefacts after the URL
+    ("Code is available at https://github.com/lab/tool{here}.", [("https://github.com/lab/tool", REPO, "lab/tool")]),
+    (
+        "openly accessible https://anon.example.science/r/Proj-52C{here}",
+        [("https://anon.example.science/r/Proj-52C", OTHER, None)],
+    ),
+    (
+        "methods. https://github.com/lab/tool{https://github.com/lab/tool}.",
+        [("https://github.com/lab/tool", REPO, "lab/tool")],
+    ),
+    ("https://github.com/lab/tool{https://github.com/lab/tool}", [("https://github.com/lab/tool", REPO, "lab/tool")]),
+    # --- scheme-less and odd hosts
+    ("The codebase is at github.com/lab/tool.", [("github.com/lab/tool", REPO, "lab/tool")]),
+    ("part of the library at GitHub.com/Google/XLib.", [("GitHub.com/Google/XLib", REPO, "google/xlib")]),
+    ("see GITHUB.COM/Lab/Tool", [("GITHUB.COM/Lab/Tool", REPO, "lab/tool")]),
+    ("Code: https://www.github.com/lab/tool.", [("https://www.github.com/lab/tool", REPO, "lab/tool")]),
+    ("Code: www.github.com/lab/tool", [("www.github.com/lab/tool", REPO, "lab/tool")]),
+    ("HTTPS://GITHUB.COM/LAB/TOOL", [("HTTPS://GITHUB.COM/LAB/TOOL", REPO, "lab/tool")]),
+    ("(github.com/lab/tool)", [("github.com/lab/tool", REPO, "lab/tool")]),
+    ("publicly available at~https://github.com/lab/tool.", [("https://github.com/lab/tool", REPO, "lab/tool")]),
+    ("code at:https://github.com/lab/tool", [("https://github.com/lab/tool", REPO, "lab/tool")]),
+    # --- deeper paths reduce to owner/name
+    (
+        "at https://github.com/org/research/tree/main/WAD-master.",
+        [("https://github.com/org/research/tree/main/WAD-master", REPO, "org/research")],
+    ),
+    (
+        "released at https://github.com/ek/google-research/blob/master/incontext.",
+        [("https://github.com/ek/google-research/blob/master/incontext", REPO, "ek/google-research")],
+    ),
+    (
+        "Code: github.com/lab/tool/tree/main/src",
+        [("github.com/lab/tool/tree/main/src", REPO, "lab/tool")],
+    ),
+    ("issues at https://github.com/lab/tool/issues/12", [("https://github.com/lab/tool/issues/12", REPO, "lab/tool")]),
+    (
+        "weights: https://github.com/lab/tool/releases/download/v1/w.zip",
+        [("https://github.com/lab/tool/releases/download/v1/w.zip", REPO, "lab/tool")],
+    ),
+    ("clone https://github.com/lab/tool.git", [("https://github.com/lab/tool.git", REPO, "lab/tool")]),
+    ("clone https://github.com/lab/tool.git.", [("https://github.com/lab/tool.git", REPO, "lab/tool")]),
+    (
+        "data: https://raw.githubusercontent.com/Lab/Tool/main/data.csv",
+        [("https://raw.githubusercontent.com/Lab/Tool/main/data.csv", REPO, "lab/tool")],
+    ),
+    # --- LaTeX markup
+    ("Code: \\url{https://github.com/lab/tool}.", [("https://github.com/lab/tool", REPO, "lab/tool")]),
+    ("\\href{https://github.com/lab/tool}{code}", [("https://github.com/lab/tool", REPO, "lab/tool")]),
+    ("\\url{github.com/lab/tool}", [("github.com/lab/tool", REPO, "lab/tool")]),
+    # --- GitHub site pages are not repositories
+    ("https://github.com/orgs/lab/repositories", [("https://github.com/orgs/lab/repositories", OTHER, None)]),
+    ("github.com/orgs/lab", [("github.com/orgs/lab", OTHER, None)]),
+    ("https://github.com/topics/llm", [("https://github.com/topics/llm", OTHER, None)]),
+    ("https://github.com/features/actions", [("https://github.com/features/actions", OTHER, None)]),
+    ("https://github.com/features", [("https://github.com/features", OTHER, None)]),
+    ("https://github.com/sponsors/someone", [("https://github.com/sponsors/someone", OTHER, None)]),
+    ("https://github.com/marketplace/actions/x", [("https://github.com/marketplace/actions/x", OTHER, None)]),
+    ("https://github.com/login", [("https://github.com/login", OTHER, None)]),
+    ("https://github.com/login/oauth", [("https://github.com/login/oauth", OTHER, None)]),
+    ("https://github.com/settings/tokens", [("https://github.com/settings/tokens", OTHER, None)]),
+    ("https://github.com/apps/dependabot", [("https://github.com/apps/dependabot", OTHER, None)]),
+    ("profile: https://github.com/someone.", [("https://github.com/someone", OTHER, None)]),
+    ("https://github.com", [("https://github.com", OTHER, None)]),
+    ("https://github.com/", [("https://github.com/", OTHER, None)]),
+    ("https://github.com/-bad-/tool", [("https://github.com/-bad-/tool", OTHER, None)]),
+    ("https://gist.github.com/someone/abc123", [("https://gist.github.com/someone/abc123", OTHER, None)]),
+    # --- GitHub Pages
+    ("Samples: https://lab.github.io/project/.", [("https://lab.github.io/project/", PAGES, None)]),
+    ("project page https://my-lab.github.io", [("https://my-lab.github.io", PAGES, None)]),
+    ("see lab.github.io/demo for videos", [("lab.github.io/demo", PAGES, None)]),
+    ("https://Lab.GitHub.IO/demo", [("https://Lab.GitHub.IO/demo", PAGES, None)]),
+    ("https://github.io/x", [("https://github.io/x", OTHER, None)]),
+    # --- other links
+    (
+        "Project page: https://research.example.com/labs/x/f-distill",
+        [("https://research.example.com/labs/x/f-distill", OTHER, None)],
+    ),
+    ("open-sourced at https://aka.ms/tinything.", [("https://aka.ms/tinything", OTHER, None)]),
+    ("models at https://huggingface.co/lab/model-7b", [("https://huggingface.co/lab/model-7b", OTHER, None)]),
+    ("see www.example.org/page.", [("www.example.org/page", OTHER, None)]),
+    ("paper https://arxiv.org/abs/2401.00001v2.", [("https://arxiv.org/abs/2401.00001v2", OTHER, None)]),
+    (
+        "(see https://en.wikipedia.org/wiki/Ring_(mathematics))",
+        [("https://en.wikipedia.org/wiki/Ring_(mathematics)", OTHER, None)],
+    ),
+    (
+        "see https://en.wikipedia.org/wiki/Ring_(mathematics).",
+        [("https://en.wikipedia.org/wiki/Ring_(mathematics)", OTHER, None)],
+    ),
+    # --- several links, order kept, repeats dropped
+    (
+        "Code https://github.com/lab/tool and page https://lab.github.io/tool and data https://example.org/d.",
+        [
+            ("https://github.com/lab/tool", REPO, "lab/tool"),
+            ("https://lab.github.io/tool", PAGES, None),
+            ("https://example.org/d", OTHER, None),
+        ],
+    ),
+    (
+        "https://github.com/lab/tool. Again: https://github.com/lab/tool.",
+        [("https://github.com/lab/tool", REPO, "lab/tool")],
+    ),
+    (
+        "https://github.com/b/two then https://github.com/a/one",
+        [("https://github.com/b/two", REPO, "b/two"), ("https://github.com/a/one", REPO, "a/one")],
+    ),
+    # --- no URL, no link
+    ("We release the code on GitHub.", []),
+    ("our github-open source toolkit", []),
+    ("github open source release", []),
+    ("The GitHub repository will follow.", []),
+    ("mygithub.com/lab/tool is not GitHub", []),
+    ("clone git@github.com:lab/tool.git", []),
+    ("a bare https:// with nothing", []),
+    ("ftp://files.example.org/x", []),
+    ("", []),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES)
+def test_extract_links(text, expected):
+    assert extract_links(text) == tuple(Link(url, kind, repo) for url, kind, repo in expected)
+
+
+def test_there_are_plenty_of_link_cases():
+    assert len(CASES) >= 60
+
+
+def test_link_urls_are_substrings_of_the_text():
+    for text, _ in CASES:
+        for link in extract_links(text):
+            assert link.url in text
+
+
+def test_only_github_repo_links_have_a_repo():
+    for text, _ in CASES:
+        for link in extract_links(text):
+            assert (link.repo is not None) == (link.kind == REPO)
+            if link.repo is not None:
+                assert link.repo == link.repo.lower()
+                assert link.repo.count("/") == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "stripped"),
+    [
+        ("https://x.org/a.", "https://x.org/a"),
+        ("https://x.org/a),", "https://x.org/a"),
+        ("https://x.org/a_(b)", "https://x.org/a_(b)"),
+        ("https://x.org/a_(b))", "https://x.org/a_(b)"),
+        ("https://x.org/a'\"*>]}", "https://x.org/a"),
+        ("https://x.org/a/", "https://x.org/a/"),
+        ("", ""),
+    ],
+)
+def test_strip_trailing_punctuation(url, stripped):
+    assert strip_trailing_punctuation(url) == stripped
+
+
+@pytest.mark.parametrize(
+    ("segments", "repo"),
+    [
+        (["Lab", "Tool"], "lab/tool"),
+        (["lab", "tool.git"], "lab/tool"),
+        (["lab", "tool", "tree", "main"], "lab/tool"),
+        (["lab"], None),
+        ([], None),
+        (["orgs", "lab"], None),
+        (["Topics", "llm"], None),
+        (["lab", "."], None),
+        (["lab", ".."], None),
+        (["lab_x", "tool"], None),
+        (["lab", "to ol"], None),
+    ],
+)
+def test_github_repo(segments, repo):
+    assert github_repo(segments) == repo
+
+
+def test_classify_keeps_the_url_as_written():
+    assert classify("GitHub.com/Owner/Repo") == Link("GitHub.com/Owner/Repo", REPO, "owner/repo")
+    assert classify("https://x.github.io/") == Link("https://x.github.io/", PAGES)
+    assert classify("https://example.org") == Link("https://example.org", OTHER)
