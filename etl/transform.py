@@ -37,6 +37,7 @@ FILE_NAME_YEARS = range(1990, 2100)
 AUTHORS_RE = re.compile(r"^\s*•\s*(\d+)\s+authors?\s*$", re.IGNORECASE)
 # Daily pages print a count (upvotes) after some dates: "May 25, 2025 2".
 TRAILING_COUNT_RE = re.compile(r"^(?P<date>.*?\d{4})\s+\d{1,6}$")
+FOUR_DIGIT_YEAR_RE = re.compile(r"(?<!\d)\d{4}(?!\d)")
 LATEX_COMMAND_RE = re.compile(r"\\[A-Za-z]+")
 # Two defaults that differ in every field: a part the text does not give shows up as a difference.
 _PROBE_DEFAULTS = (dt.datetime(2001, 1, 1), dt.datetime(2002, 2, 2))
@@ -74,7 +75,7 @@ def parse_published_on(raw: str) -> dt.date:
         first, second = (dateparser.parse(text, default=d) for d in _PROBE_DEFAULTS)
     except (ValueError, OverflowError) as exc:
         raise ValueError(f"publication date {raw.strip()!r} is not a real date ({exc})") from None
-    if first != second or first.time() != dt.time():
+    if first != second or first.time() != dt.time() or not FOUR_DIGIT_YEAR_RE.search(text):
         raise ValueError(f"publication date {raw.strip()!r} is not a full date (month, day and year)")
     return first.date()
 

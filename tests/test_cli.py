@@ -186,3 +186,12 @@ def test_an_internal_error_is_one_line_not_a_traceback(runner, tmp_path, monkeyp
     assert result.stderr.strip() == (
         "Error: internal error (KeyError: 'surprise'); run again with -v to see where, and report it"
     )
+
+
+def test_the_readme_first_command_loads_the_examples_cleanly(runner, db_url):
+    result = runner.invoke(main, ["load", "--db", db_url, str(PROJECT_ROOT / "examples")])
+
+    assert result.exit_code == EXIT_OK, result.output
+    loaded = summary(result.output)
+    assert (loaded["files"], loaded["loaded"], loaded["rejects"]) == ("3", "3", "0")
+    assert int(loaded["duplicates"]) >= 2  # the examples repeat papers across pages, one under a LaTeX variant
