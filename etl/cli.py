@@ -172,9 +172,8 @@ def runs_group(ctx: click.Context, limit: int, db_url: str | None) -> None:
         return
     engine = _engine(db_url)
     try:
-        db.ensure_schema(engine)
         with db.database_errors(engine.url):
-            rows = load.recent_runs(engine, limit)
+            rows = load.recent_runs(engine, limit) if _has_schema(engine) else []
     finally:
         engine.dispose()
     table = Table("run", "started (UTC)", "status", "files seen", "loaded", "skipped", "refused",
@@ -186,6 +185,9 @@ def runs_group(ctx: click.Context, limit: int, db_url: str | None) -> None:
                 r.papers_inserted, r.papers_updated, r.records_rejected, r.fields_rejected,
             ))
         )  # fmt: skip
+    if not rows:
+        click.echo(f"no runs yet in {db.safe_url(engine.url)}; `papers-etl load PATH...` records one")
+        return
     Console(width=200).print(table)
 
 
@@ -197,9 +199,8 @@ def runs_show(run_id: int, db_url: str | None) -> None:
     """Show one run, its counts and every reject it recorded."""
     engine = _engine(db_url)
     try:
-        db.ensure_schema(engine)
         with db.database_errors(engine.url):
-            run, found = load.run_with_rejects(engine, run_id)
+            run, found = load.run_with_rejects(engine, run_id) if _has_schema(engine) else (None, [])
     finally:
         engine.dispose()
     if run is None:
@@ -213,6 +214,15 @@ def runs_show(run_id: int, db_url: str | None) -> None:
     for r in found:
         where = f"{r.path}:{r.line_no}" if r.line_no else r.path
         click.echo(f"  [{r.level}] {where}: {r.reason}" + (f" | {r.excerpt}" if r.excerpt else ""))
+
+
+def _has_schema(engine) -> bool:
+    """False for a database papers-etl has not created yet (read commands do not create it);
+    SchemaRevisionError for one at another revision."""
+    if db.current_revision(engine) is None:
+        return False
+    db.ensure_schema(engine)
+    return True
 
 
 def _when(value: dt.datetime | None) -> str:

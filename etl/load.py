@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -121,7 +121,7 @@ def load_file(
     with engine.begin() as conn:
         source_file_id = conn.execute(
             source_files.insert()
-            .values(**source.__dict__, record_count=len(sightings), run_id=run_id, loaded_at=now)
+            .values(**asdict(source), record_count=len(sightings), run_id=run_id, loaded_at=now)
             .returning(source_files.c.source_file_id)
         ).scalar_one()
         merged = _merge_in_file(sightings)

@@ -104,8 +104,12 @@ def run_load(
             log.info("%s: %s (%d records)", result.path, result.status, result.records)
             if on_file:
                 on_file(result)
-    except DatabaseError as exc:
-        summary.status, summary.message = "failed", str(exc)
+    except (Exception, KeyboardInterrupt) as exc:
+        # The run row says what happened, whatever stopped the run.
+        summary.status = "failed"
+        detail = str(exc)
+        summary.message = detail if isinstance(exc, DatabaseError) or not detail else f"{type(exc).__name__}: {detail}"
+        summary.message = summary.message or f"stopped by {type(exc).__name__}"
         _finish_quietly(engine, summary)
         raise
     summary.status = summary.final_status()

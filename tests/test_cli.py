@@ -195,3 +195,13 @@ def test_the_readme_first_command_loads_the_examples_cleanly(runner, db_url):
     loaded = summary(result.output)
     assert (loaded["files"], loaded["loaded"], loaded["rejects"]) == ("3", "3", "0")
     assert int(loaded["duplicates"]) >= 2  # the examples repeat papers across pages, one under a LaTeX variant
+
+
+def test_runs_on_a_new_database_says_so_and_creates_no_schema(runner, db_url):
+    result = runner.invoke(main, ["runs", "--db", db_url])
+
+    assert result.exit_code == 0, result.output
+    assert "no runs yet" in result.output
+    engine = db.create_engine(db_url)
+    assert db.current_revision(engine) is None
+    engine.dispose()

@@ -301,3 +301,18 @@ def test_an_unexpected_parser_failure_refuses_that_file_only(engine, page_dir, m
     assert [f.status for f in summary.files] == ["refused", "loaded"]
     assert "unexpected parser failure (RuntimeError: parser bug)" in summary.files[0].message
     assert rows(engine, "SELECT title FROM papers") == [(WAVELETS[0],)]
+
+
+def test_a_run_stopped_by_an_unexpected_error_is_marked_failed(engine, page_dir, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    folder = page_dir({"a.txt": compact_page([WAVELETS]), "b.txt": compact_page([GARDENS])})
+    monkeypatch.setattr(load, "load_file", interrupted)
+
+    with pytest.raises(KeyboardInterrupt):
+        run_load(engine, [folder])
+
+    assert rows(engine, "SELECT status, message, finished_at IS NOT NULL FROM etl_runs") == [
+        ("failed", "stopped by KeyboardInterrupt", True)
+    ]
