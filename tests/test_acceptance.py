@@ -72,6 +72,8 @@ def test_unique_papers_and_duplicates(loaded):
     engine, summary = loaded
     assert query(engine, "SELECT count(*) FROM papers") == [(204,)]
     assert summary.duplicates == 40
+    # Seen undated in 000-002 first, then dated by the daily_meta page 003 (files load in sorted order).
+    assert summary.counts["papers_updated"] == 5
     most_listed = query(
         engine,
         "SELECT p.title, count(*) FROM listings l JOIN papers p USING (paper_id)"
