@@ -14,10 +14,13 @@ import datetime as dt
 import functools
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.engine import Engine
 
 from . import db, load
 from .errors import EtlError
@@ -68,8 +71,14 @@ db_option = click.option(
 )
 
 
-def _engine(db_url: str | None):
-    return db.create_engine(db_url)
+@contextmanager
+def _engine(db_url: str | None) -> Iterator[Engine]:
+    """An engine for the command, disposed of when the command ends."""
+    engine = db.create_engine(db_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -100,15 +109,12 @@ def load_command(paths: tuple[str, ...], db_url: str | None, listed_on: dt.datet
     nothing. Exit status: 0 all loaded; 1 loaded with rejected records or
     fields; 2 usage error; 3 a file was refused or the database failed.
     """
-    engine = _engine(db_url)
-    try:
+    with _engine(db_url) as engine:
         summary = run_load(engine, paths, listed_on=listed_on.date() if listed_on else None, on_file=_report_refusal)
-    finally:
-        engine.dispose()
     click.echo(summary_line(summary))
     if summary.refused:
         sys.exit(EXIT_FAILURE)
-    if summary.counts["records_rejected"] or summary.counts["fields_rejected"]:
+    if summary.rejects:
         sys.exit(EXIT_REJECTS)
 
 
@@ -119,12 +125,11 @@ def _report_refusal(result: FileResult) -> None:
 
 def summary_line(summary: RunSummary) -> str:
     c = summary.counts
-    rejects = c["records_rejected"] + c["fields_rejected"]
     return (
         f"run {summary.run_id} {summary.status}: {c['files_seen']} files "
         f"({c['files_loaded']} loaded, {c['files_skipped']} already loaded, {c['files_refused']} refused); "
         f"{c['records_read']} records, {c['papers_inserted']} new papers, {summary.duplicates} duplicates, "
-        f"{rejects} rejects"
+        f"{summary.rejects} rejects"
     )
 
 
@@ -139,12 +144,9 @@ def db_group() -> None:
 @reports_errors
 def db_upgrade(revision: str, db_url: str | None) -> None:
     """Bring the database schema to the latest (or given) revision."""
-    engine = _engine(db_url)
-    try:
+    with _engine(db_url) as engine:
         db.upgrade(engine, revision)
         click.echo(f"{db.safe_url(engine.url)} is at revision {db.current_revision(engine)}")
-    finally:
-        engine.dispose()
 
 
 @db_group.command("current")
@@ -152,11 +154,8 @@ def db_upgrade(revision: str, db_url: str | None) -> None:
 @reports_errors
 def db_current(db_url: str | None) -> None:
     """Show the database's schema revision and whether it is the latest."""
-    engine = _engine(db_url)
-    try:
+    with _engine(db_url) as engine:
         current, head = db.current_revision(engine), db.head_revision()
-    finally:
-        engine.dispose()
     state = "up to date" if current == head else f"latest is {head}; run `papers-etl db upgrade`"
     click.echo(f"{db.safe_url(engine.url)}: revision {current or 'none (empty database)'} ({state})")
 
@@ -170,12 +169,8 @@ def runs_group(ctx: click.Context, limit: int, db_url: str | None) -> None:
     """List recent load runs with their counts (newest first)."""
     if ctx.invoked_subcommand is not None:
         return
-    engine = _engine(db_url)
-    try:
-        with db.database_errors(engine.url):
-            rows = load.recent_runs(engine, limit) if _has_schema(engine) else []
-    finally:
-        engine.dispose()
+    with _engine(db_url) as engine, db.database_errors(engine.url):
+        rows = load.recent_runs(engine, limit) if _has_schema(engine) else []
     table = Table("run", "started (UTC)", "status", "files seen", "loaded", "skipped", "refused",
                   "records", "new papers", "updated", "rejected rec.", "rejected fields")  # fmt: skip
     for r in rows:
@@ -197,12 +192,8 @@ def runs_group(ctx: click.Context, limit: int, db_url: str | None) -> None:
 @reports_errors
 def runs_show(run_id: int, db_url: str | None) -> None:
     """Show one run, its counts and every reject it recorded."""
-    engine = _engine(db_url)
-    try:
-        with db.database_errors(engine.url):
-            run, found = load.run_with_rejects(engine, run_id) if _has_schema(engine) else (None, [])
-    finally:
-        engine.dispose()
+    with _engine(db_url) as engine, db.database_errors(engine.url):
+        run, found = load.run_with_rejects(engine, run_id) if _has_schema(engine) else (None, [])
     if run is None:
         raise EtlFailure(f"no run {run_id}; `papers-etl runs` lists the runs")
     click.echo(f"run {run.run_id}: {run.status}, started {_when(run.started_at)}, finished {_when(run.finished_at)}")

@@ -143,17 +143,19 @@ def current_revision(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database to ``revision`` (head by default)."""
-    config = alembic_config(engine.url)
-    with database_errors(engine.url), engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, revision)
+    _migrate(engine, command.upgrade, revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
+    _migrate(engine, command.downgrade, revision)
+
+
+def _migrate(engine: Engine, alembic_command, revision: str) -> None:
+    """Run an Alembic command on one of our connections, in one transaction."""
     config = alembic_config(engine.url)
     with database_errors(engine.url), engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.downgrade(config, revision)
+        alembic_command(config, revision)
 
 
 def ensure_schema(engine: Engine) -> None:

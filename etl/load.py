@@ -103,11 +103,8 @@ def record_problems(engine: Engine, run_id: int, path: str, problems: Iterable[P
 
 
 def _reject_rows(run_id: int, path: str, problems: Iterable[Problem]) -> list[dict]:
-    return [
-        {"run_id": run_id, "path": path, "line_no": p.line_no, "level": p.level, "reason": p.reason}
-        | {"excerpt": p.excerpt}
-        for p in problems
-    ]
+    # Problem's fields (level, reason, line_no, excerpt) are the rejects columns.
+    return [{"run_id": run_id, "path": path, **asdict(p)} for p in problems]
 
 
 # --------------------------------------------------------------------------- one file
@@ -125,8 +122,7 @@ def load_file(
             .returning(source_files.c.source_file_id)
         ).scalar_one()
         merged = _merge_in_file(sightings)
-        counts = _upsert_papers(conn, merged, now)
-        ids = _paper_ids(conn, list(merged))
+        counts, ids = _upsert_papers(conn, merged, now)
         _insert_ignoring_duplicates(
             conn,
             paper_links,
@@ -150,14 +146,16 @@ def _merge_in_file(sightings: Iterable[Sighting]) -> dict[str, Paper]:
     return merged
 
 
-def _upsert_papers(conn: Connection, merged: dict[str, Paper], now: dt.datetime) -> FileCounts:
+def _upsert_papers(conn: Connection, merged: dict[str, Paper], now: dt.datetime) -> tuple[FileCounts, dict[str, int]]:
+    """Insert new papers, fill missing fields of known ones; return the counts and every key's paper_id."""
     existing = _existing_papers(conn, list(merged))
+    ids = {key: paper_id for key, (paper_id, _) in existing.items()}
     new_rows, updates = [], []
     for key, paper in merged.items():
-        stored = existing.get(key)
-        if stored is None:
+        if key not in existing:
             new_rows.append(_paper_row(paper, now))
             continue
+        stored = existing[key][1]
         combined = merge_sightings(stored, paper)
         if (combined.published_on, combined.author_count) != (stored.published_on, stored.author_count):
             updates.append(
@@ -175,15 +173,24 @@ def _upsert_papers(conn: Connection, merged: dict[str, Paper], now: dt.datetime)
             ),
             updates,
         )
-    return FileCounts(papers_inserted=len(new_rows), papers_updated=len(updates))
+    ids.update(_paper_ids(conn, [row["title_key"] for row in new_rows]))
+    return FileCounts(papers_inserted=len(new_rows), papers_updated=len(updates)), ids
 
 
-def _existing_papers(conn: Connection, keys: list[str]) -> dict[str, Paper]:
-    columns = (papers.c.title, papers.c.title_key, papers.c.abstract, papers.c.published_on, papers.c.author_count)
-    found: dict[str, Paper] = {}
+def _existing_papers(conn: Connection, keys: list[str]) -> dict[str, tuple[int, Paper]]:
+    columns = (
+        papers.c.paper_id,
+        papers.c.title,
+        papers.c.title_key,
+        papers.c.abstract,
+        papers.c.published_on,
+        papers.c.author_count,
+    )
+    found: dict[str, tuple[int, Paper]] = {}
     for chunk in chunks(keys):
         for row in conn.execute(sa.select(*columns).where(papers.c.title_key.in_(chunk))):
-            found[row.title_key] = Paper(row.title, row.title_key, row.abstract, row.published_on, row.author_count)
+            paper = Paper(row.title, row.title_key, row.abstract, row.published_on, row.author_count)
+            found[row.title_key] = (row.paper_id, paper)
     return found
 
 

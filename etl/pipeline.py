@@ -75,10 +75,13 @@ class RunSummary:
     def refused(self) -> list[FileResult]:
         return [f for f in self.files if f.status == REFUSED]
 
+    @property
+    def rejects(self) -> int:
+        """Records and fields rejected in loaded files (refused files not included)."""
+        return self._total("records_rejected") + self._total("fields_rejected")
+
     def final_status(self) -> str:
-        counts = self.counts
-        clean = not (counts["files_refused"] or counts["records_rejected"] or counts["fields_rejected"])
-        return "succeeded" if clean else "partial"
+        return "partial" if self.refused or self.rejects else "succeeded"
 
 
 def run_load(
@@ -106,16 +109,19 @@ def run_load(
                 on_file(result)
     except (Exception, KeyboardInterrupt) as exc:
         # The run row says what happened, whatever stopped the run.
-        summary.status = "failed"
-        detail = str(exc)
-        summary.message = detail if isinstance(exc, DatabaseError) or not detail else f"{type(exc).__name__}: {detail}"
-        summary.message = summary.message or f"stopped by {type(exc).__name__}"
+        summary.status, summary.message = "failed", _failure_message(exc)
         _finish_quietly(engine, summary)
         raise
     summary.status = summary.final_status()
     with database_errors(engine.url):
         load.finish_run(engine, summary.run_id, summary.status, summary.counts)
     return summary
+
+
+def _failure_message(exc: BaseException) -> str:
+    if not str(exc):
+        return f"stopped by {type(exc).__name__}"
+    return str(exc) if isinstance(exc, DatabaseError) else f"{type(exc).__name__}: {exc}"
 
 
 def _finish_quietly(engine: Engine, summary: RunSummary) -> None:
@@ -137,10 +143,9 @@ def _load_one(engine: Engine, run_id: int, path: Path, listed_on: dt.date | None
         parsed = _parse_guarded(capture, listed_on)
         return _load_parsed(engine, run_id, parsed)
     except InputError as exc:
-        problem = Problem(LEVEL_FILE, exc.reason, exc.line_no)
         with database_errors(engine.url):
-            load.record_problems(engine, run_id, name, [problem])
-        return FileResult(name, REFUSED, message=str(InputError(exc.reason, name, exc.line_no)))
+            load.record_problems(engine, run_id, name, [Problem(LEVEL_FILE, exc.reason, exc.line_no)])
+        return FileResult(name, REFUSED, message=str(exc.at(name)))
 
 
 @dataclass
