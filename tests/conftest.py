@@ -53,7 +53,8 @@ else:
     PG_UNAVAILABLE = f"no PostgreSQL server answers on {PG_HOST}:{PG_PORT} and pg_ctl is not usable here"
 
 if pg_server is not None:
-    pg_database = factories.postgresql("pg_server")
+    # One database name per test process, so that two checkouts can run the suite at once.
+    pg_database = factories.postgresql("pg_server", dbname=f"papers_etl_tests_{os.getpid()}")
 
 
 def _postgres_url(request: pytest.FixtureRequest) -> str:
