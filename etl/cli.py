@@ -1,17 +1,21 @@
 """papers-etl command line: thin commands over the etl library.
 
-Exit status of ``papers-etl load`` (also in the README):
-0 every file loaded or already loaded, nothing rejected;
-1 files loaded, but some records or fields were rejected (see ``papers-etl runs show``);
+Exit status of ``papers-etl load`` (also in the README), one per outcome a scheduler must tell apart:
+0 the run succeeded: every file loaded or was already loaded, nothing rejected;
+1 the run finished, but something was rejected: a file refused, or records or fields
+  (see ``papers-etl runs show``); running it again will not help, fixing the input will;
 2 usage error (bad option or argument);
-3 failure: a file was refused or unreadable, a path matched nothing, or the
-  database failed. Files loaded before the failure stay loaded.
+3 failure: the run could not start or stopped (a path matched nothing, the database
+  URL, server, password or schema revision, a database error). Files loaded before
+  the failure stay loaded; fix the cause and run the same command again;
+4 lock not acquired: another load holds this database (after ``--wait`` seconds).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import logging
 import sys
 from collections.abc import Iterator
@@ -19,17 +23,21 @@ from contextlib import contextmanager
 
 import click
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
 from . import db, load
-from .errors import EtlError
-from .pipeline import FileResult, RunSummary, run_load
+from .errors import EtlError, LockNotAcquired
+from .pipeline import FileResult, RunSummary, check_load, run_load
+from .pipeline import Progress as LoadProgress
 
 EXIT_OK = 0
 EXIT_REJECTS = 1
 EXIT_USAGE = 2
 EXIT_FAILURE = 3
+EXIT_LOCKED = 4
+QUIET = "papers_etl.quiet"  # click context meta key set by -q
 
 
 class EtlFailure(click.ClickException):
@@ -41,6 +49,12 @@ class EtlFailure(click.ClickException):
         return self.message
 
 
+class LockFailure(EtlFailure):
+    """Another load holds the database: its own exit status, so schedulers can retry later."""
+
+    exit_code = EXIT_LOCKED
+
+
 def reports_errors(command):
     """Turn EtlError into a one-line message and exit status 3, never a traceback."""
 
@@ -48,6 +62,8 @@ def reports_errors(command):
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
+        except LockNotAcquired as exc:
+            raise LockFailure(str(exc)) from None
         except EtlError as exc:
             raise EtlFailure(str(exc)) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
@@ -83,13 +99,16 @@ def _engine(db_url: str | None) -> Iterator[Engine]:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="papers-etl")
-@click.option("-v", "--verbose", count=True, help="Log each file (-v) or SQL too (-vv).")
-def main(verbose: int) -> None:
+@click.option("-v", "--verbose", count=True, help="Log each file (-v), or debug details and SQL too (-vv).")
+@click.option("-q", "--quiet", is_flag=True, help="Print errors only: no summary, progress or refused-file lines.")
+@click.pass_context
+def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
     """Turn Hugging Face papers listing captures into a relational database."""
-    level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    if verbose >= 2:
-        logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
+    level = logging.ERROR if quiet else logging.WARNING - 10 * min(verbose, 2)
+    # force: each invocation logs to the current stderr (tests invoke main many times in one process).
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO if verbose >= 2 and not quiet else logging.WARNING)
+    ctx.meta[QUIET] = quiet
 
 
 @main.command("load")
@@ -101,30 +120,127 @@ def main(verbose: int) -> None:
     metavar="YYYY-MM-DD",
     help="Listing date of every page in this run (overrides file names and page headers).",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Reload files already loaded, replacing their earlier load (no duplicates).",
+)
+@click.option("--dry-run", is_flag=True, help="Read, parse and validate everything; write nothing to the database.")
+@click.option(
+    "--wait",
+    "wait_seconds",
+    type=click.FloatRange(min=0),
+    default=0,
+    show_default=True,
+    metavar="SECONDS",
+    help="If another load is running on the database, wait up to this long for it (then exit 4).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the run summary as one JSON object on stdout.")
+@click.pass_context
 @reports_errors
-def load_command(paths: tuple[str, ...], db_url: str | None, listed_on: dt.datetime | None) -> None:
+def load_command(
+    ctx: click.Context,
+    paths: tuple[str, ...],
+    db_url: str | None,
+    listed_on: dt.datetime | None,
+    force: bool,
+    dry_run: bool,
+    wait_seconds: float,
+    as_json: bool,
+) -> None:
     """Load capture files, folders (walked recursively) or globs.
 
     Files already loaded (same sha256) are skipped, so re-running changes
-    nothing. Exit status: 0 all loaded; 1 loaded with rejected records or
-    fields; 2 usage error; 3 a file was refused or the database failed.
+    nothing. Exit status: 0 all loaded; 1 finished with a refused file or
+    rejected records or fields; 2 usage error; 3 failure (database, URL,
+    path); 4 another load holds the database.
     """
-    with _engine(db_url) as engine:
-        summary = run_load(engine, paths, listed_on=listed_on.date() if listed_on else None, on_file=_report_refusal)
-    click.echo(summary_line(summary))
-    if summary.refused:
-        sys.exit(EXIT_FAILURE)
-    if summary.rejects:
-        sys.exit(EXIT_REJECTS)
+    quiet = ctx.meta.get(QUIET, False)
+    day = listed_on.date() if listed_on else None
+    try:
+        with _engine(db_url) as engine, _progress(quiet or as_json) as progress:
+            if dry_run:
+                summary = check_load(engine, paths, day, force=force, progress=progress)
+            else:
+                summary = run_load(engine, paths, day, force=force, wait_seconds=wait_seconds, progress=progress)
+    except EtlError as exc:
+        if as_json:
+            status = "locked" if isinstance(exc, LockNotAcquired) else "failed"
+            exit_status = EXIT_LOCKED if isinstance(exc, LockNotAcquired) else EXIT_FAILURE
+            click.echo(json.dumps({"status": status, "exit_status": exit_status, "message": str(exc)}))
+        raise
+    exit_status = EXIT_REJECTS if summary.status == "partial" else EXIT_OK
+    if as_json:
+        click.echo(json.dumps({**summary.as_dict(), "exit_status": exit_status}, default=str))
+    elif not quiet:
+        click.echo(summary_line(summary))
+    sys.exit(exit_status)
 
 
-def _report_refusal(result: FileResult) -> None:
-    if result.status == "refused":
-        click.echo(f"refused {result.message}", err=True)
+class _RefusalLines(LoadProgress):
+    """Off a terminal: name each refused file on stderr, one line each."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+
+    def file_done(self, result: FileResult) -> None:
+        if result.status == "refused" and not self.quiet:
+            click.echo(f"refused {result.message}", err=True)
+
+
+class _ProgressBar(_RefusalLines):
+    """On a terminal: a bar over the files and a count of the records read (on stderr)."""
+
+    def __init__(self, console: Console):
+        super().__init__(quiet=False)
+        self.console = console
+        self.bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("files · {task.fields[records]} records"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        self.task = self.bar.add_task("loading", total=None, records=0)
+        self.records = 0
+
+    def start(self, files) -> None:
+        self.bar.update(self.task, total=len(files))
+
+    def file_started(self, path) -> None:
+        self.bar.update(self.task, description=path.name[-40:])
+
+    def records_read(self, count: int) -> None:
+        self.records += count
+        self.bar.update(self.task, records=self.records)
+
+    def file_done(self, result: FileResult) -> None:
+        if result.status == "refused":
+            self.console.print(f"refused {result.message}", markup=False, highlight=False)
+        self.bar.advance(self.task)
+
+
+@contextmanager
+def _progress(quiet: bool) -> Iterator[LoadProgress]:
+    console = Console(stderr=True)
+    if quiet or not console.is_terminal:
+        yield _RefusalLines(quiet)
+        return
+    progress = _ProgressBar(console)
+    with progress.bar:
+        yield progress
 
 
 def summary_line(summary: RunSummary) -> str:
     c = summary.counts
+    if summary.dry_run:
+        return (
+            f"dry run, nothing written: {c['files_seen']} files ({c['files_loaded']} to load, "
+            f"{c['files_skipped']} already loaded, {c['files_refused']} refused); {c['records_read']} records, "
+            f"{summary.rejects} rejects"
+        )
     return (
         f"run {summary.run_id} {summary.status}: {c['files_seen']} files "
         f"({c['files_loaded']} loaded, {c['files_skipped']} already loaded, {c['files_refused']} refused); "

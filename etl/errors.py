@@ -55,3 +55,7 @@ class DatabaseError(EtlError):
 
 class SchemaRevisionError(DatabaseError):
     """The database schema is not at the revision this version of papers-etl expects."""
+
+
+class LockNotAcquired(EtlError):
+    """Another papers-etl load holds this database's load lock (its own exit status)."""

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import itertools
 import re
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from .errors import EncodingError, InputError, LayoutError, NoInputError
 from .records import (
@@ -62,13 +65,15 @@ META_SEPARATOR = "·"
 
 # --------------------------------------------------------------------------- files
 
+READ_CHUNK_BYTES = 1 << 20  # files are read (hashed, decoded) in chunks this size, never whole
+UTF8_BOM = BOM.encode()
+
 
 @dataclass(frozen=True)
-class Capture:
-    """A capture file's bytes and the facts about it that are recorded."""
+class Fingerprint:
+    """The facts about a capture file that are recorded, from one pass over its bytes."""
 
     path: Path
-    data: bytes
     sha256: str
     size_bytes: int
     mtime: float
@@ -113,37 +118,109 @@ def _is_hidden(path: Path, root: Path) -> bool:
     return any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
-def read_capture(path: Path) -> Capture:
-    """Read a file whole. Raises InputError when it cannot be read."""
+@contextmanager
+def open_capture(path: Path) -> Iterator[Iterator[bytes]]:
+    """The file's bytes as an iterator of chunks. Raises InputError when it cannot be opened or read."""
+    with _readable(path):
+        handle = path.open("rb")
+    with handle:
+        yield _chunks(handle, path)
+
+
+def _chunks(handle: BinaryIO, path: Path) -> Iterator[bytes]:
+    while True:
+        with _readable(path):
+            chunk = handle.read(READ_CHUNK_BYTES)
+        if not chunk:
+            return
+        yield chunk
+
+
+@contextmanager
+def _readable(path: Path) -> Iterator[None]:
+    """OSError while opening or reading a capture -> InputError with what to do."""
     try:
-        data = path.read_bytes()
-        mtime = path.stat().st_mtime
+        yield
     except FileNotFoundError:
         raise InputError("the file vanished before it could be read; run the load again", path) from None
     except IsADirectoryError:
         raise InputError("is a folder, not a file", path) from None
     except OSError as exc:
-        raise InputError(f"cannot be read ({exc.strerror}); check its permissions", path) from None
-    return Capture(path=path, data=data, sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data), mtime=mtime)
+        raise InputError(f"cannot be read ({exc.strerror or exc}); check its permissions", path) from None
 
 
-def decode_capture(data: bytes, path: str | Path | None = None) -> str:
-    """Bytes to text: UTF-8 with or without BOM. Refuses empty, binary and non-UTF-8 input."""
-    if not data.removeprefix(BOM.encode()).strip():
+def fingerprint(path: Path) -> Fingerprint:
+    """sha256, size and mtime from one chunked pass: decides "already loaded" before any parsing."""
+    digest, size = hashlib.sha256(), 0
+    with open_capture(path) as chunks:
+        for chunk in chunks:
+            digest.update(chunk)
+            size += len(chunk)
+        with _readable(path):
+            mtime = path.stat().st_mtime
+    return Fingerprint(path=path, sha256=digest.hexdigest(), size_bytes=size, mtime=mtime)
+
+
+def iter_lines(chunks: Iterable[bytes], path: str | Path | None = None) -> Iterator[tuple[int, str]]:
+    """Numbered text lines from byte chunks, with flat memory whatever the file size.
+
+    UTF-8 with or without BOM, LF or CRLF. Raises InputError for a binary file
+    (a NUL byte; checked per chunk before any of it is decoded) and for a file
+    with no text, EncodingError naming the byte offset and line of the first
+    byte that is not UTF-8. There is no fallback encoding (see the README).
+    Lines are split on the b"\\n" byte before decoding: it never occurs inside a
+    UTF-8 multi-byte sequence, so each line decodes on its own and a bad byte's
+    offset is exact.
+    """
+    line_no, line_start, offset = 0, 0, 0  # offset: bytes consumed before the current chunk
+    pending: list[bytes] = []  # pieces of a line that spans chunks (a line may be megabytes long)
+    has_text = False
+    for chunk in chunks:
+        nul = chunk.find(b"\x00")
+        if nul >= 0:
+            raise InputError(
+                f"binary data (NUL byte at offset {offset + nul}), not a text capture; remove it from the input", path
+            )
+        start = 0
+        while (end := chunk.find(b"\n", start)) >= 0:
+            pending.append(chunk[start:end])
+            line_no += 1
+            line = _decode_line(b"".join(pending), line_start, line_no, path)
+            has_text = has_text or bool(line.strip())
+            yield line_no, line
+            pending, start, line_start = [], end + 1, offset + end + 1
+        if start < len(chunk):
+            pending.append(chunk[start:])
+        offset += len(chunk)
+    if pending:
+        line_no += 1
+        line = _decode_line(b"".join(pending), line_start, line_no, path)
+        has_text = has_text or bool(line.strip())
+        yield line_no, line
+    if not has_text:
         raise InputError("the file is empty; capture the page again or remove the file", path)
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        raise InputError(f"binary data (NUL byte at offset {nul}), not a text capture; remove it from the input", path)
+
+
+def _decode_line(raw: bytes, line_start: int, line_no: int, path: str | Path | None) -> str:
+    """One line's bytes to text, without its CR and (on line 1) the BOM."""
+    skip = len(UTF8_BOM) if line_start == 0 and raw.startswith(UTF8_BOM) else 0
     try:
-        text = data.decode("utf-8")
+        text = raw[skip:].decode("utf-8")
     except UnicodeDecodeError as exc:
-        line_no = data.count(b"\n", 0, exc.start) + 1
+        bad = skip + exc.start
         raise EncodingError(
-            f"not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); re-save the capture as UTF-8",
+            f"not UTF-8 (byte 0x{raw[bad]:02x} at offset {line_start + bad}); re-save the capture as UTF-8",
             path,
             line_no,
         ) from None
-    return text.removeprefix(BOM)
+    return text[:-1] if text.endswith("\r") else text
+
+
+def decode_capture(data: bytes, path: str | Path | None = None) -> str:
+    """Bytes held in memory to text, with the rules of ``iter_lines`` (for small inputs and tests)."""
+    for _ in iter_lines([data], path):
+        pass
+    return data.decode("utf-8").removeprefix(BOM)
 
 
 # --------------------------------------------------------------------------- pages
@@ -164,37 +241,76 @@ def is_banner(line: str) -> bool:
 
 
 def parse_page(text: str) -> Page:
-    """Detect the layout of a capture and split it into raw records.
+    """Detect the layout of a capture held in memory and split it into raw records.
 
     Raises LayoutError when the page is in no known layout or holds no paper.
     """
-    numbered = list(enumerate(split_lines(text.removeprefix(BOM)), start=1))
-    header = _read_header(numbered)
-    if header.layout == LAYOUT_COMPACT:
-        page = _split_compact(numbered[header.body_start :], header.first_title)
-    else:
-        page = _split_daily(numbered[header.body_start :], header.daily_papers_banner)
-    page.header_date = header.date
-    page.header_date_line_no = header.date_line_no
-    if not page.records:
-        raise LayoutError(f"a {page.layout} page with no paper on it; capture the page again")
-    return page
+    stream = PageStream(enumerate(split_lines(text.removeprefix(BOM)), start=1))
+    records = list(stream.records())
+    return Page(stream.layout, records, stream.header_date, stream.header_date_line_no, stream.problems)
+
+
+Numbered = tuple[int, str]  # (1-based line number, line)
+
+
+class PageStream:
+    """A page read line by line: the header (layout, listing date) is read when the
+    stream is made, records are yielded one at a time, so memory does not grow
+    with the file.
+
+    The layout is decided from the header and the first record: a ``daily`` page
+    whose first record carries metadata is ``daily_meta`` (the README's rule:
+    metadata after each abstract). ``problems`` holds the page's record-level
+    problems (truncated records) once ``records()`` is exhausted.
+    """
+
+    def __init__(self, lines: Iterable[Numbered]):
+        lines = iter(lines)
+        header, first_body_line = _read_header(lines)
+        self.header_date, self.header_date_line_no = header.date, header.date_line_no
+        self.problems: list[Problem] = []
+        body = itertools.chain([first_body_line] if first_body_line else [], lines)
+        if header.layout == LAYOUT_COMPACT:
+            self.layout = LAYOUT_COMPACT
+            self._body = itertools.chain([header.first_title] if header.first_title else [], _non_blank(body))
+            return
+        lookahead = list(itertools.islice(_non_blank(body), FIRST_RECORD_LINES))
+        has_meta = any(_is_meta(line.strip()) for _, line in lookahead)
+        self.layout = LAYOUT_DAILY_META if header.daily_papers_banner or has_meta else LAYOUT_DAILY
+        self._body = itertools.chain(lookahead, _non_blank(body))
+
+    def records(self) -> Iterator[RawRecord]:
+        """The page's records in order. Raises LayoutError at the end if there was none."""
+        split = _split_compact if self.layout == LAYOUT_COMPACT else _split_daily
+        count = 0
+        for count, record in enumerate(split(self._body, self.problems), start=1):  # noqa: B007
+            yield record
+        if count == 0:
+            raise LayoutError(f"a {self.layout} page with no paper on it; capture the page again")
+
+
+# Title, abstract and the line after: metadata, if the first record has any, is among them.
+FIRST_RECORD_LINES = 3
+
+
+def _non_blank(lines: Iterable[Numbered]) -> Iterator[Numbered]:
+    return ((n, line) for n, line in lines if line.strip())
 
 
 @dataclass
 class _Header:
     layout: str
-    body_start: int  # index into the numbered lines where records start
-    first_title: tuple[int, str] | None = None  # compact: the title glued to "Subscribe"
+    first_title: Numbered | None = None  # compact: the title glued to "Subscribe"
     date: str | None = None
     date_line_no: int | None = None
     daily_papers_banner: bool = False
 
 
-def _read_header(numbered: list[tuple[int, str]]) -> _Header:
+def _read_header(lines: Iterator[Numbered]) -> tuple[_Header, Numbered | None]:
+    """Read banner lines up to the first paper: the header and the first body line."""
     saw_banner = saw_blank = daily_papers = False
-    date: tuple[int, str] | None = None
-    for index, (line_no, line) in enumerate(numbered):
+    date: Numbered | None = None
+    for line_no, line in lines:
         stripped = line.strip()
         if not stripped:
             saw_blank = saw_banner or saw_blank
@@ -202,7 +318,7 @@ def _read_header(numbered: list[tuple[int, str]]) -> _Header:
         glued = stripped.startswith(SUBSCRIBE) and len(stripped) > len(SUBSCRIBE) and not is_banner(stripped)
         if glued and saw_banner and not saw_blank:
             title = stripped[len(SUBSCRIBE) :].strip()
-            return _Header(LAYOUT_COMPACT, index + 1, first_title=(line_no, title))
+            return _Header(LAYOUT_COMPACT, first_title=(line_no, title)), None
         if is_banner(stripped):
             saw_banner = True
             daily_papers = daily_papers or stripped.casefold() == DAILY_PAPERS_BANNER
@@ -216,11 +332,10 @@ def _read_header(numbered: list[tuple[int, str]]) -> _Header:
                 "first paper; only compact, daily and daily_meta captures can be loaded",
                 line_no=line_no,
             )
-        layout = LAYOUT_DAILY if (saw_blank or date) else LAYOUT_COMPACT
-        header = _Header(layout, index, daily_papers_banner=daily_papers)
+        header = _Header(LAYOUT_DAILY if (saw_blank or date) else LAYOUT_COMPACT, daily_papers_banner=daily_papers)
         if date:
             header.date_line_no, header.date = date
-        return header
+        return header, (line_no, line)
     raise LayoutError("unknown layout: only banner lines, no paper; capture the page again")
 
 
@@ -238,49 +353,52 @@ def _truncated(line_no: int, title: str) -> Problem:
     )
 
 
-def _split_compact(body: list[tuple[int, str]], first_title: tuple[int, str] | None) -> Page:
+def _split_compact(lines: Iterator[Numbered], problems: list[Problem]) -> Iterator[RawRecord]:
     """Compact pages alternate title and abstract lines, with no blank lines."""
-    lines = [(n, line) for n, line in body if line.strip()]
-    if first_title is not None:
-        lines.insert(0, first_title)
-    page = Page(LAYOUT_COMPACT)
-    for pair_start in range(0, len(lines), 2):
-        line_no, title = lines[pair_start]
-        if pair_start + 1 >= len(lines):
-            page.problems.append(_truncated(line_no, title))
-            break
-        page.records.append(RawRecord(len(page.records) + 1, line_no, title, lines[pair_start + 1][1]))
-    return page
+    for position, (line_no, title, abstract) in enumerate(_title_abstract_pairs(lines, problems), start=1):
+        yield RawRecord(position, line_no, title, abstract)
 
 
-def _split_daily(body: list[tuple[int, str]], daily_papers_banner: bool) -> Page:
+def _title_abstract_pairs(lines: Iterator[Numbered], problems: list[Problem]) -> Iterator[tuple[int, str, str]]:
+    for line_no, title in lines:
+        abstract = next(lines, None)
+        if abstract is None:
+            problems.append(_truncated(line_no, title))
+            return
+        yield line_no, title, abstract[1]
+
+
+def _split_daily(lines: Iterator[Numbered], problems: list[Problem]) -> Iterator[RawRecord]:
     """Daily pages: blank-line separated title / abstract blocks, optionally each followed
     by metadata ("• N authors", "·", "Jun 7, 2023")."""
-    page = Page(LAYOUT_DAILY_META if daily_papers_banner else LAYOUT_DAILY)
-    lines = iter([(n, line) for n, line in body if line.strip()])
+    position = 0
     pending: dict | None = None
     in_meta = False  # metadata closes a record: the next other line is a title, even with no abstract yet
     for line_no, line in lines:
         stripped = line.strip()
         if pending is not None and not in_meta and pending.get("raw_abstract") is None and not _is_meta(stripped):
             pending["raw_abstract"] = line
-        elif pending is not None and _is_meta(stripped):
-            page.layout = LAYOUT_DAILY_META
+            continue
+        if pending is not None and _is_meta(stripped):
             in_meta = True
             _attach_meta(pending, line_no, line, lines)
-        else:
-            _flush(page, pending)
-            pending = {"line_no": line_no, "raw_title": line, "raw_abstract": None}
-            in_meta = False
-    _flush(page, pending)
-    return page
+            continue
+        record = _finish(pending, position + 1, problems)
+        if record is not None:
+            position += 1
+            yield record
+        pending = {"line_no": line_no, "raw_title": line, "raw_abstract": None}
+        in_meta = False
+    record = _finish(pending, position + 1, problems)
+    if record is not None:
+        yield record
 
 
 def _is_meta(stripped: str) -> bool:
     return stripped.startswith(AUTHORS_MARK) or stripped == META_SEPARATOR
 
 
-def _attach_meta(pending: dict, line_no: int, line: str, lines: Iterator[tuple[int, str]]) -> None:
+def _attach_meta(pending: dict, line_no: int, line: str, lines: Iterator[Numbered]) -> None:
     if line.strip() == META_SEPARATOR:
         # The publication date is the line after the separator, whatever it says.
         date_line = next(lines, None)
@@ -290,10 +408,11 @@ def _attach_meta(pending: dict, line_no: int, line: str, lines: Iterator[tuple[i
         pending["authors_line_no"], pending["raw_authors"] = line_no, line
 
 
-def _flush(page: Page, pending: dict | None) -> None:
+def _finish(pending: dict | None, position: int, problems: list[Problem]) -> RawRecord | None:
+    """The pending block as a record, or None (a truncated block becomes a problem)."""
     if pending is None:
-        return
+        return None
     if pending["raw_abstract"] is None:
-        page.problems.append(_truncated(pending["line_no"], pending["raw_title"]))
-        return
-    page.records.append(RawRecord(position=len(page.records) + 1, **pending))
+        problems.append(_truncated(pending["line_no"], pending["raw_title"]))
+        return None
+    return RawRecord(position=position, **pending)

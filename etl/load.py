@@ -9,6 +9,7 @@ through SQLAlchemy Core, and COPY for the append-only tables on PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 
@@ -111,29 +112,61 @@ def _reject_rows(run_id: int, path: str, problems: Iterable[Problem]) -> list[di
 
 
 def load_file(
-    engine: Engine, run_id: int, source: SourceFile, sightings: Sequence[Sighting], problems: Sequence[Problem]
+    engine: Engine,
+    run_id: int,
+    source: SourceFile,
+    sightings: Iterable[Sighting],
+    problems: list[Problem],
+    replace: bool = False,
 ) -> FileCounts:
-    """Load one parsed file in a single transaction and return what it changed."""
+    """Load one parsed file in a single transaction and return what it changed.
+
+    ``sightings`` may be a generator: it is consumed in batches of CHUNK_ROWS, so
+    memory does not grow with the file; an exception it raises rolls the whole
+    file back. ``problems`` is read once it is exhausted. ``replace`` (--force)
+    first removes the file's previous load (its source_files row and listings).
+    """
     now = utcnow()
+    inserted = updated = records = 0
     with engine.begin() as conn:
+        if replace:
+            _delete_previous_load(conn, source.sha256)
         source_file_id = conn.execute(
             source_files.insert()
-            .values(**asdict(source), record_count=len(sightings), run_id=run_id, loaded_at=now)
+            .values(**asdict(source), record_count=0, run_id=run_id, loaded_at=now)
             .returning(source_files.c.source_file_id)
         ).scalar_one()
-        merged = _merge_in_file(sightings)
-        counts, ids = _upsert_papers(conn, merged, now)
-        _insert_ignoring_duplicates(
-            conn,
-            paper_links,
-            [
-                {"paper_id": ids[key], "url": link.url, "kind": link.kind, "repo": link.repo}
-                for key, paper in merged.items()
-                for link in paper.links
-            ],
+        for batch in _batches(sightings):
+            counts = _load_batch(conn, source_file_id, batch, now)
+            inserted += counts.papers_inserted
+            updated += counts.papers_updated
+            records += len(batch)
+        conn.execute(
+            source_files.update().where(source_files.c.source_file_id == source_file_id).values(record_count=records)
         )
-        _append(conn, listings, [_listing_row(source_file_id, ids, s) for s in sightings])
         _append(conn, rejects, _reject_rows(run_id, source.path, problems))
+    return FileCounts(papers_inserted=inserted, papers_updated=updated)
+
+
+def _batches(items: Iterable, size: int = CHUNK_ROWS) -> Iterator[list]:
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
+def _load_batch(conn: Connection, source_file_id: int, sightings: list[Sighting], now: dt.datetime) -> FileCounts:
+    merged = _merge_in_file(sightings)
+    counts, ids = _upsert_papers(conn, merged, now)
+    _insert_ignoring_duplicates(
+        conn,
+        paper_links,
+        [
+            {"paper_id": ids[key], "url": link.url, "kind": link.kind, "repo": link.repo}
+            for key, paper in merged.items()
+            for link in paper.links
+        ],
+    )
+    _append(conn, listings, [_listing_row(source_file_id, ids, s) for s in sightings])
     return counts
 
 
@@ -270,3 +303,29 @@ RUN_COUNT_COLUMNS = (
     "records_rejected",
     "fields_rejected",
 )
+
+
+# --------------------------------------------------------------------------- issue 4: re-runs and crashes
+
+
+def _delete_previous_load(conn: Connection, sha256: str) -> None:
+    """--force: remove a file's earlier load (source_files row and listings) in the caller's transaction.
+
+    Papers and links stay: other files may list them, and reloading the file
+    finds them again by title_key instead of duplicating them.
+    """
+    previous = sa.select(source_files.c.source_file_id).where(source_files.c.sha256 == sha256)
+    conn.execute(listings.delete().where(listings.c.source_file_id.in_(previous)))
+    conn.execute(source_files.delete().where(source_files.c.sha256 == sha256))
+
+
+INTERRUPTED_MESSAGE = "interrupted: the process ended before the run finished; the files it committed stay loaded"
+
+
+def mark_abandoned_runs(engine: Engine) -> int:
+    """Mark runs still 'running' as failed. Only call with the load lock held: then no such run is alive."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            etl_runs.update().where(etl_runs.c.status == "running").values(status="failed", message=INTERRUPTED_MESSAGE)
+        )
+    return result.rowcount

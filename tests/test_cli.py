@@ -56,12 +56,12 @@ def test_rejected_fields_exit_1(runner, db_url, page_dir):
     assert summary(result.output)["rejects"] == "1"
 
 
-def test_a_refused_file_is_named_on_stderr_and_exits_3(runner, db_url, page_dir):
+def test_a_refused_file_is_named_on_stderr_and_exits_1(runner, db_url, page_dir):
     folder = page_dir({"good.txt": compact_page([WAVELETS]), "empty.txt": ""})
 
     result = runner.invoke(main, ["load", "--db", db_url, str(folder)])
 
-    assert result.exit_code == EXIT_FAILURE
+    assert result.exit_code == EXIT_REJECTS
     assert f"refused {folder / 'empty.txt'}: the file is empty" in result.stderr
     assert summary(result.stdout)["loaded"] == "1"
 
