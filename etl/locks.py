@@ -19,6 +19,7 @@ crashed run never leaves a stale lock behind.
 from __future__ import annotations
 
 import hashlib
+import logging
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -34,6 +35,8 @@ from .errors import DatabaseError, LockNotAcquired
 # A fixed 63-bit key: advisory locks are per database, so one key serves every papers-etl database.
 ADVISORY_LOCK_KEY = int.from_bytes(hashlib.sha256(b"papers-etl load").digest()[:8], "big") >> 1
 POLL_SECONDS = 0.2
+
+log = logging.getLogger(__name__)
 LOCK_SUFFIX = ".lock"
 
 
@@ -67,17 +70,26 @@ def _not_acquired(where: str, wait_seconds: float) -> LockNotAcquired:
     )
 
 
+def _log_waiting(where: str, wait_seconds: float) -> None:
+    log.info("%s: another load holds the lock; waiting up to %gs", where, wait_seconds)
+
+
 @contextmanager
 def _advisory_lock(engine: Engine, wait_seconds: float) -> Iterator[None]:
+    where = safe_url(engine.url)
     deadline = time.monotonic() + wait_seconds
     with database_errors(engine.url):
         conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
     try:
         with database_errors(engine.url):
+            attempt = 0
             while not conn.execute(sa.select(sa.func.pg_try_advisory_lock(ADVISORY_LOCK_KEY))).scalar_one():
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise _not_acquired(safe_url(engine.url), wait_seconds)
+                    raise _not_acquired(where, wait_seconds)
+                if attempt == 0:
+                    _log_waiting(where, wait_seconds)
+                attempt += 1
                 time.sleep(min(POLL_SECONDS, remaining))
         try:
             yield
@@ -92,19 +104,34 @@ def _advisory_lock(engine: Engine, wait_seconds: float) -> Iterator[None]:
 @contextmanager
 def _sqlite_lock(lock_file: Path, wait_seconds: float, where: str) -> Iterator[None]:
     try:
-        conn = sqlite3.connect(lock_file, timeout=wait_seconds, isolation_level=None)
+        conn = sqlite3.connect(lock_file, timeout=0, isolation_level=None)
     except sqlite3.Error as exc:
         raise DatabaseError(f"{where}: cannot open the lock file {lock_file} ({exc}); check the folder") from None
     try:
-        try:
-            conn.execute("BEGIN EXCLUSIVE")  # waits up to the busy timeout for another holder
-        except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise _not_acquired(where, wait_seconds) from None
-            raise DatabaseError(f"{where}: cannot use the lock file {lock_file} ({exc}); check the folder") from None
+        if not _begin_exclusive(conn, lock_file, where) and not _wait_exclusive(conn, lock_file, where, wait_seconds):
+            raise _not_acquired(where, wait_seconds)
         try:
             yield
         finally:
             conn.execute("ROLLBACK")
     finally:
         conn.close()
+
+
+def _wait_exclusive(conn: sqlite3.Connection, lock_file: Path, where: str, wait_seconds: float) -> bool:
+    if wait_seconds <= 0:
+        return False
+    _log_waiting(where, wait_seconds)
+    conn.execute(f"PRAGMA busy_timeout = {int(wait_seconds * 1000)}")  # SQLite waits, retrying, up to this
+    return _begin_exclusive(conn, lock_file, where)
+
+
+def _begin_exclusive(conn: sqlite3.Connection, lock_file: Path, where: str) -> bool:
+    """Take the lock database's write lock; False if another connection holds it."""
+    try:
+        conn.execute("BEGIN EXCLUSIVE")
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return False
+        raise DatabaseError(f"{where}: cannot use the lock file {lock_file} ({exc}); check the folder") from None
+    return True

@@ -1,0 +1,437 @@
+"""Scheduled loads: re-runs, --force, crashes (real SIGKILL), concurrent runs, --dry-run, on both engines.
+
+Processes are started with tests/killable_load.py, which pauses at a named
+point; every wait on them is bounded (WAIT_S), so a broken test fails instead
+of hanging the suite.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+from conftest import PROJECT_ROOT
+from pages import GARDENS, LANTERN, ORBITS, WAVELETS, compact_page, daily_meta_page
+
+from etl import db, load, locks
+from etl.cli import EXIT_LOCKED, EXIT_OK, EXIT_REJECTS, main
+from etl.errors import LockNotAcquired
+from etl.pipeline import run_load
+
+KILLABLE = Path(__file__).parent / "killable_load.py"
+WAIT_S = 60  # upper bound on any wait for a subprocess; never reached when things work
+BATCH = load.CHUNK_ROWS
+FIELD_REJECTS = "rejects (record, field)"
+
+
+# --------------------------------------------------------------------------- pages and snapshots
+
+
+def synthetic_papers(count: int, start: int = 0) -> list[tuple[str, str, str, str]]:
+    """daily_meta records; every 50th has an unreadable author count, every 70th an impossible date."""
+    papers = []
+    for i in range(start, start + count):
+        authors = "  • many authors" if i % 50 == 7 else f"  • {i % 9 + 1} authors"
+        published = "Feb 30, 2024" if i % 70 == 3 else f"Mar {i % 28 + 1}, 2024"
+        abstract = f"Study {i} measures effect {i * 7}; code at https://github.com/lab{i % 13}/study-{i}."
+        papers.append((f"Synthetic Study {i}: Scaling Effect {i * 7}", abstract, authors, published))
+    return papers
+
+
+def field_rejects(count: int) -> int:
+    """Field rejects in synthetic_papers(count): unreadable author counts plus impossible dates."""
+    return sum(i % 50 == 7 for i in range(count)) + sum(i % 70 == 3 for i in range(count))
+
+
+@pytest.fixture
+def captures(page_dir):
+    """Three files: a page of more than two load batches, a small page repeating two of its papers, a refused file."""
+    big = synthetic_papers(BATCH * 2 + 200)
+    return page_dir({
+        "2026-03-01-daily.txt": daily_meta_page("Mar 1", big),
+        "2026-03-02-search.txt": compact_page([WAVELETS, big[3][:2], GARDENS, big[BATCH + 1][:2]]),
+        "2026-03-03-notes.txt": "shopping list\nmilk\n",
+    })  # fmt: skip
+
+
+def snapshot(engine) -> dict[str, list[tuple]]:
+    """Every table by natural keys (no surrogate ids, run ids or timestamps), so two databases compare."""
+    queries = {
+        "papers": "SELECT title_key, title, abstract, published_on, author_count FROM papers",
+        "paper_links": "SELECT p.title_key, l.url, l.kind, l.repo FROM paper_links l JOIN papers p USING (paper_id)",
+        "source_files": "SELECT sha256, path, size_bytes, layout, listed_on, listed_on_source, record_count"
+        " FROM source_files",
+        "listings": "SELECT s.sha256, l.position, p.title_key, l.line_no, l.raw_title, l.raw_abstract, l.raw_meta"
+        " FROM listings l JOIN source_files s USING (source_file_id) JOIN papers p USING (paper_id)",
+        # Record and field rejects are written with their file, exactly once; a refused file is re-refused
+        # (and recorded) by every run that sees it, so those compare as a set.
+        FIELD_REJECTS: "SELECT path, line_no, level, reason, excerpt FROM rejects WHERE level <> 'file'",
+        "rejects (file)": "SELECT DISTINCT path, line_no, level, reason FROM rejects WHERE level = 'file'",
+    }
+    with engine.connect() as conn:
+        return {
+            name: sorted(tuple(map(str, row)) for row in conn.execute(sa.text(sql))) for name, sql in queries.items()
+        }
+
+
+def run_rows(engine) -> list[tuple]:
+    with engine.connect() as conn:
+        query = "SELECT run_id, status, message, files_loaded, files_skipped FROM etl_runs ORDER BY run_id"
+        return [tuple(row) for row in conn.execute(sa.text(query))]
+
+
+@pytest.fixture
+def reference_url(db_url, tmp_path):
+    """A second, empty database on the same engine, for an uninterrupted reference run."""
+    if db_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'reference.db'}"
+        return
+    url = sa.make_url(db_url)
+    name = f"{url.database}_ref"
+    admin = dict(host=url.host, port=url.port, user=url.username, dbname="postgres", autocommit=True)
+    with psycopg.connect(**admin) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(**admin) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def engine_of():
+    """engine_of(url): an engine disposed of at the end of the test."""
+    engines = []
+
+    def make(url: str):
+        engines.append(db.create_engine(url))
+        return engines[-1]
+
+    yield make
+    for engine in engines:
+        engine.dispose()
+
+
+def reference(url: str, folder: Path, engine_of) -> dict[str, list[tuple]]:
+    engine = engine_of(url)
+    run_load(engine, [folder])
+    return snapshot(engine)
+
+
+# --------------------------------------------------------------------------- processes
+
+
+def start_load(args: list[str], pause_at: str | None = None, count: int = 1) -> subprocess.Popen:
+    command = (
+        [sys.executable, str(KILLABLE), pause_at, str(count), "--"] if pause_at else [sys.executable, "-m", "etl.cli"]
+    )
+    return subprocess.Popen(
+        [*command, *args],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},  # this checkout's etl
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for_line(stream, expected: str, process: subprocess.Popen) -> None:
+    """Read ``stream`` until a line contains ``expected``; fail (never hang) after WAIT_S seconds."""
+    seen = []
+    while True:
+        ready, _, _ = select.select([stream], [], [], WAIT_S)
+        assert ready, f"no {expected!r} within {WAIT_S}s; got {seen}"
+        line = stream.readline()
+        assert line, (
+            f"process ended (status {process.wait(WAIT_S)}) before {expected!r}: {seen} {process.stderr.read()}"
+        )
+        seen.append(line)
+        if expected in line:
+            return
+
+
+def paused_load(args: list[str], point: str, count: int = 1) -> subprocess.Popen:
+    process = start_load(args, point, count)
+    wait_for_line(process.stdout, "PAUSED", process)
+    return process
+
+
+def sigkill(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGKILL)
+    assert process.wait(WAIT_S) == -signal.SIGKILL
+
+
+def finish(process: subprocess.Popen) -> tuple[int, str, str]:
+    out, err = process.communicate(timeout=WAIT_S)
+    return process.returncode, out, err
+
+
+@pytest.fixture
+def processes():
+    """Processes a test started; any still alive at the end is killed (by its pid), so none outlives the test."""
+    started: list[subprocess.Popen] = []
+    yield started
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait(WAIT_S)
+
+
+# --------------------------------------------------------------------------- crash safety
+
+
+@pytest.mark.parametrize(
+    ("point", "count"),
+    [
+        ("run-started", 1),  # lock held, run row written, nothing loaded
+        ("mid-file", BATCH + 200),  # first file's transaction open, a batch written, not committed
+        ("after-file", 1),  # first file committed, second not started
+        ("before-finish", 1),  # every file committed, run row still 'running'
+    ],
+)
+def test_a_load_killed_at_any_point_then_rerun_equals_an_uninterrupted_load(
+    db_url, reference_url, captures, engine_of, processes, runner, point, count
+):
+    expected = reference(reference_url, captures, engine_of)
+    processes.append(paused_load(["load", "--db", db_url, str(captures)], point, count))
+
+    sigkill(processes[-1])
+    rerun = runner.invoke(main, ["load", "--db", db_url, str(captures)])
+
+    assert rerun.exit_code == EXIT_REJECTS, rerun.output  # the notes file is refused, some fields rejected
+    engine = engine_of(db_url)
+    assert snapshot(engine) == expected
+    killed, last = run_rows(engine)
+    assert killed[1:3] == ("failed", load.INTERRUPTED_MESSAGE)
+    assert last[1] == "partial"
+    shown = runner.invoke(main, ["runs", "show", str(killed[0]), "--db", db_url])
+    assert f"message: {load.INTERRUPTED_MESSAGE}" in shown.output
+
+
+def test_a_load_killed_mid_file_leaves_no_row_of_that_file(db_url, captures, engine_of, processes):
+    processes.append(paused_load(["load", "--db", db_url, str(captures)], "mid-file", BATCH + 200))
+
+    sigkill(processes[-1])
+
+    engine = engine_of(db_url)
+    with engine.connect() as conn:
+        counts = [conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one() for t in ("papers", "listings")]
+        sources = conn.execute(sa.text("SELECT count(*) FROM source_files")).scalar_one()
+    assert (counts, sources) == ([0, 0], 0)
+    assert run_rows(engine)[0][1] == "running"  # until the next run, which marks it failed
+
+
+def test_a_forced_reload_killed_mid_replace_keeps_the_earlier_load(
+    db_url, reference_url, captures, engine_of, processes, runner
+):
+    expected = reference(reference_url, captures, engine_of)
+    runner.invoke(main, ["load", "--db", db_url, str(captures)])
+    processes.append(paused_load(["load", "--force", "--db", db_url, str(captures)], "mid-replace"))
+
+    sigkill(processes[-1])
+
+    assert snapshot(engine_of(db_url)) == expected  # the delete was rolled back with the rest
+    again = runner.invoke(main, ["load", "--force", "--db", db_url, str(captures)])
+    assert again.exit_code == EXIT_REJECTS, again.output
+    after = snapshot(engine_of(db_url))
+    # The forced reload records its own field rejects (each run's history); everything else is as before.
+    assert after.pop(FIELD_REJECTS) == sorted(expected.pop(FIELD_REJECTS) * 2)
+    assert after == expected
+
+
+# --------------------------------------------------------------------------- concurrent runs
+
+
+def test_a_second_load_exits_4_while_another_holds_the_database(db_url, captures, engine_of, processes, runner):
+    processes.append(paused_load(["load", "--db", db_url, str(captures)], "run-started"))
+
+    second = runner.invoke(main, ["load", "--db", db_url, "--json", str(captures)])
+
+    assert second.exit_code == EXIT_LOCKED
+    assert "another papers-etl load is running on this database (gave up at once)" in second.stderr
+    assert len(second.stderr.strip().splitlines()) == 1
+    assert json.loads(second.stdout)["status"] == "locked"
+    assert [row[1] for row in run_rows(engine_of(db_url))] == ["running"]  # the second wrote nothing
+
+    processes[-1].stdin.write("go\n")
+    processes[-1].stdin.flush()
+    status, _, err = finish(processes[-1])
+    assert status == EXIT_REJECTS, err
+    assert [row[1] for row in run_rows(engine_of(db_url))] == ["partial"]
+
+
+def test_a_waiting_load_starts_when_the_first_finishes(db_url, reference_url, captures, engine_of, processes):
+    expected = reference(reference_url, captures, engine_of)
+    first = paused_load(["load", "--db", db_url, str(captures)], "run-started")
+    second = start_load(["-v", "load", "--wait", str(WAIT_S), "--db", db_url, str(captures)])
+    processes.extend([first, second])
+
+    wait_for_line(second.stderr, "another load holds the lock; waiting", second)
+    first.stdin.write("go\n")
+    first.stdin.flush()
+
+    assert finish(first)[0] == EXIT_REJECTS
+    status, out, err = finish(second)
+    assert status == EXIT_REJECTS, err
+    assert "(0 loaded, 2 already loaded, 1 refused)" in out
+    assert snapshot(engine_of(db_url)) == expected
+
+
+def test_a_load_that_waits_too_little_exits_4(db_url, captures, processes, runner):
+    processes.append(paused_load(["load", "--db", db_url, str(captures)], "run-started"))
+
+    result = runner.invoke(main, ["load", "--wait", "0.5", "--db", db_url, str(captures)])
+
+    assert result.exit_code == EXIT_LOCKED
+    assert "gave up after waiting 0.5s" in result.stderr
+
+
+def test_two_loads_started_at_once_load_each_file_once(db_url, reference_url, captures, engine_of, processes):
+    expected = reference(reference_url, captures, engine_of)
+    args = ["load", "--wait", str(WAIT_S), "--db", db_url, str(captures)]
+    processes.extend([start_load(args), start_load(args)])
+
+    results = [finish(process) for process in processes]
+
+    assert [status for status, _, _ in results] == [EXIT_REJECTS, EXIT_REJECTS], results
+    assert snapshot(engine_of(db_url)) == expected
+    assert sorted(row[3:] for row in run_rows(engine_of(db_url))) == [(0, 2), (2, 0)]
+
+
+def test_the_lock_is_released_when_its_holder_is_killed(db_url, captures, engine_of, processes, runner):
+    processes.append(paused_load(["load", "--db", db_url, str(captures)], "run-started"))
+    sigkill(processes[-1])
+
+    with locks.load_lock(engine_of(db_url), wait_seconds=0):
+        pass  # acquired at once: nothing stale is left behind
+    assert runner.invoke(main, ["load", "--db", db_url, str(captures)]).exit_code == EXIT_REJECTS
+
+
+def test_load_lock_in_process(engine):
+    with (
+        locks.load_lock(engine),
+        pytest.raises(LockNotAcquired, match="--wait SECONDS"),
+        locks.load_lock(engine, wait_seconds=0.3),
+    ):
+        pass
+    with locks.load_lock(engine):  # released on exit
+        pass
+
+
+# --------------------------------------------------------------------------- incremental and --force
+
+
+def test_a_growing_folder_loads_only_the_new_files(engine, page_dir, monkeypatch):
+    folder = page_dir({"2026-03-01.txt": compact_page([WAVELETS])})
+    run_load(engine, [folder])
+    page_dir({"2026-03-02.txt": compact_page([GARDENS, WAVELETS])})
+    import etl.pipeline
+
+    parsed = []
+    real_page_stream = etl.pipeline.PageStream
+    monkeypatch.setattr(etl.pipeline, "PageStream", lambda lines: parsed.append(1) or real_page_stream(lines))
+
+    summary = run_load(engine, [folder])
+
+    assert [(f.path.rsplit("/", 1)[-1], f.status) for f in summary.files] == [
+        ("2026-03-01.txt", "skipped"),
+        ("2026-03-02.txt", "loaded"),
+    ]
+    assert len(parsed) == 1  # the skipped file was hashed, never parsed
+    assert summary.counts["papers_inserted"] == 1
+
+
+def test_force_reloads_without_duplicates(engine, page_dir):
+    folder = page_dir({
+        "a.txt": daily_meta_page("Jan 8", [(*ORBITS, "  • 3 authors", "Jun 7, 2023"), (*LANTERN, "  • x", "May 1")]),
+        "b.txt": compact_page([WAVELETS, ORBITS]),
+    })  # fmt: skip
+    run_load(engine, [folder])
+    before = snapshot(engine)
+
+    forced = run_load(engine, [folder], force=True)
+
+    assert forced.counts["files_loaded"] == 2 and forced.counts["files_skipped"] == 0
+    assert forced.counts["papers_inserted"] == 0
+    after = snapshot(engine)
+    # The reload recorded its own field rejects (the run's history), the earlier ones stay.
+    assert after.pop(FIELD_REJECTS) == sorted(before.pop(FIELD_REJECTS) * 2)
+    assert after == before
+
+
+def test_force_through_the_cli(runner, db_url, page_dir):
+    folder = page_dir({"a.txt": compact_page([WAVELETS, GARDENS])})
+    runner.invoke(main, ["load", "--db", db_url, str(folder)])
+
+    result = runner.invoke(main, ["load", "--force", "--db", db_url, str(folder)])
+
+    assert result.exit_code == EXIT_OK, result.output
+    assert "(1 loaded, 0 already loaded, 0 refused); 2 records, 0 new papers, 2 duplicates" in result.output
+
+
+# --------------------------------------------------------------------------- atomic files
+
+
+def test_a_bad_byte_after_several_batches_loads_nothing_of_that_file(engine, page_dir):
+    text = daily_meta_page("Mar 1", synthetic_papers(BATCH * 2 + 10))
+    cut = text.rindex("Synthetic Study")
+    data = text[:cut].encode() + b"Caf\xe9 " + text[cut:].encode()
+    folder = page_dir({"a-late-bad-byte.txt": data, "b.txt": compact_page([WAVELETS])})
+
+    summary = run_load(engine, [folder])
+
+    assert [f.status for f in summary.files] == ["refused", "loaded"]
+    bad_line = text[:cut].count("\n") + 1
+    assert f"a-late-bad-byte.txt:{bad_line}: not UTF-8 (byte 0xe9 at offset {len(data[: data.index(b'\xe9')])})" in (
+        summary.files[0].message
+    )
+    assert data.index(b"\xe9") == len(text[:cut].encode()) + 3
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM papers")).scalar_one() == 1
+        assert conn.execute(sa.text("SELECT path FROM source_files")).scalars().all() == [str(folder / "b.txt")]
+
+
+# --------------------------------------------------------------------------- dry run
+
+
+def test_dry_run_writes_nothing_and_creates_no_sqlite_file(runner, tmp_path, captures):
+    target = tmp_path / "never.db"
+
+    result = runner.invoke(main, ["load", "--dry-run", "--db", f"sqlite:///{target}", str(captures)])
+
+    assert result.exit_code == EXIT_REJECTS, result.output
+    assert result.stdout.strip().splitlines()[-1] == (
+        f"dry run, nothing written: 3 files (2 to load, 0 already loaded, 1 refused); {BATCH * 2 + 204} records, "
+        f"{field_rejects(BATCH * 2 + 200)} rejects"
+    )
+    assert not target.exists() and not Path(f"{target}{locks.LOCK_SUFFIX}").exists()
+
+
+def test_dry_run_on_a_loaded_database_changes_nothing(runner, db_url, captures, engine_of, page_dir):
+    runner.invoke(main, ["load", "--db", db_url, str(captures)])
+    page_dir({"2026-03-04.txt": compact_page([LANTERN])})
+    engine = engine_of(db_url)
+    before, runs_before = snapshot(engine), run_rows(engine)
+
+    result = runner.invoke(main, ["load", "--dry-run", "--json", "--db", db_url, str(captures)])
+
+    assert result.exit_code == EXIT_REJECTS, result.output
+    report = json.loads(result.stdout)
+    assert (report["dry_run"], report["run_id"], report["files_loaded"], report["files_skipped"]) == (True, None, 1, 2)
+    assert (snapshot(engine), run_rows(engine)) == (before, runs_before)
+
+
+def test_dry_run_on_a_new_database_creates_no_schema(runner, db_url, captures, engine_of):
+    result = runner.invoke(main, ["load", "--dry-run", "--db", db_url, str(captures)])
+
+    assert result.exit_code == EXIT_REJECTS, result.output
+    assert db.current_revision(engine_of(db_url)) is None
+    assert sa.inspect(engine_of(db_url)).get_table_names() == []
