@@ -51,3 +51,15 @@ LANTERN = (
     "Lantern: Sparse Retrieval for Agents",
     "Lantern retrieves sparse memories for agents; project page https://lantern.example.org/ and no code yet.",
 )
+
+
+def write_big_daily_page(path, megabytes: int) -> int:
+    """A daily page of about ``megabytes`` MB, written piece by piece; returns its record count."""
+    abstract = "We study scaling with links to https://github.com/lab/repo and " + "words " * 300
+    count = 0
+    with path.open("w", encoding="utf-8") as out:
+        out.write("\n\n".join([*DAILY_BANNER, BYLINE, "Mar 12"]) + "\n\n")
+        while out.tell() < megabytes * 1_000_000:
+            out.write(f"Streaming Study {count}\n\n{count} {abstract}\n\n")
+            count += 1
+    return count

@@ -5,12 +5,24 @@ The pages in tests/data are hand-written, one per layout and pitfall.
 
 from __future__ import annotations
 
+import hashlib
+import tracemalloc
 from pathlib import Path
 
 import pytest
+from pages import write_big_daily_page
 
 from etl.errors import EncodingError, InputError, LayoutError, NoInputError
-from etl.extract import decode_capture, discover, parse_page, split_lines
+from etl.extract import (
+    PageStream,
+    decode_capture,
+    discover,
+    fingerprint,
+    iter_lines,
+    open_capture,
+    parse_page,
+    split_lines,
+)
 from etl.records import LAYOUT_COMPACT, LAYOUT_DAILY, LAYOUT_DAILY_META, LEVEL_RECORD, RawRecord
 from etl.transform import transform_record
 
@@ -593,3 +605,90 @@ def test_real_captures_parse_cleanly(name, layout, header_date):
 def test_a_file_holding_only_a_bom_is_empty():
     with pytest.raises(InputError, match="the file is empty"):
         decode_capture(b"\xef\xbb\xbf\r\n", "bom-only.txt")
+
+
+# --------------------------------------------------------------------------- streaming
+
+
+def chunked(data: bytes, size: int) -> list[bytes]:
+    return [data[i : i + size] for i in range(0, len(data), size)]
+
+
+STREAM_TEXTS = [
+    "\ufeffnew\r\n\r\nRényi ∑ 😀 bounds\r\nlast line without newline",
+    "a\n\nb\n\n\n",
+    "only one line",
+    "x\u2028y\x0cz\n😀😀😀\n",
+]
+
+
+@pytest.mark.parametrize("text", STREAM_TEXTS)
+@pytest.mark.parametrize("chunk_size", [1, 2, 3, 5, 64])
+def test_iter_lines_matches_split_lines_whatever_the_chunk_size(text, chunk_size):
+    data = text.encode()
+
+    lines = list(iter_lines(chunked(data, chunk_size), "p.txt"))
+
+    assert lines == list(enumerate(split_lines(text.removeprefix("\ufeff")), start=1))
+
+
+@pytest.mark.parametrize("chunk_size", [1, 4, 7, 1 << 20])
+def test_iter_lines_names_the_offset_and_line_of_a_bad_byte_in_any_chunk(chunk_size):
+    data = "new\n\nRényi\n\nok\nCaf".encode() + b"\xe9 au lait\n"
+    with pytest.raises(EncodingError) as info:
+        list(iter_lines(chunked(data, chunk_size), "cafe.txt"))
+    offset = data.index(b"\xe9")
+    assert info.value.line_no == 6
+    assert f"(byte 0xe9 at offset {offset})" in str(info.value)
+
+
+def test_iter_lines_refuses_a_nul_byte_in_a_later_chunk_before_decoding_it():
+    data = b"new\n" * 10 + b"\xff\x00"
+    with pytest.raises(InputError, match="binary data \\(NUL byte at offset 41\\)") as info:
+        list(iter_lines(chunked(data, 8), "late.bin"))
+    assert not isinstance(info.value, EncodingError)
+
+
+def test_a_line_of_several_megabytes_streams_whole(tmp_path, monkeypatch):
+    monkeypatch.setattr("etl.extract.READ_CHUNK_BYTES", 64 * 1024)  # the line spans about a hundred chunks
+    abstract = "Long abstract " + "é∑ word " * 600_000  # about 6 MB of UTF-8
+    path = tmp_path / "long.txt"
+    path.write_text(COMPACT_BANNER + "SubscribeA Title\n" + abstract + "\nSecond\nSecond abstract\n", encoding="utf-8")
+
+    with open_capture(path) as chunks:
+        records = list(PageStream(iter_lines(chunks, path)).records())
+
+    assert len(abstract.encode()) > 6_000_000
+    assert [(r.raw_title, r.raw_abstract) for r in records] == [("A Title", abstract), ("Second", "Second abstract")]
+
+
+def test_fingerprint_hashes_in_chunks(tmp_path, monkeypatch):
+    monkeypatch.setattr("etl.extract.READ_CHUNK_BYTES", 10)
+    path = tmp_path / "a.txt"
+    path.write_bytes(b"0123456789" * 7 + b"tail")
+
+    found = fingerprint(path)
+
+    assert (found.sha256, found.size_bytes) == (hashlib.sha256(path.read_bytes()).hexdigest(), 74)
+
+
+def test_fingerprint_of_a_vanished_file_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="vanished before it could be read; run the load again"):
+        fingerprint(tmp_path / "gone.txt")
+
+
+def test_a_big_file_streams_with_flat_memory(tmp_path):
+    path = tmp_path / "big.txt"
+    count = write_big_daily_page(path, 20)
+
+    tracemalloc.start()
+    try:
+        with open_capture(path) as chunks:
+            page = PageStream(iter_lines(chunks, path))
+            seen = sum(1 for record in page.records() if transform_record(record)[0] is not None)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert seen == count > 10_000
+    assert peak < path.stat().st_size / 4, f"peak {peak} bytes for a {path.stat().st_size} byte file"

@@ -13,13 +13,14 @@ import select
 import signal
 import subprocess
 import sys
+import tracemalloc
 from pathlib import Path
 
 import psycopg
 import pytest
 import sqlalchemy as sa
 from conftest import PROJECT_ROOT
-from pages import GARDENS, LANTERN, ORBITS, WAVELETS, compact_page, daily_meta_page
+from pages import GARDENS, LANTERN, ORBITS, WAVELETS, compact_page, daily_meta_page, write_big_daily_page
 
 from etl import db, load, locks
 from etl.cli import EXIT_LOCKED, EXIT_OK, EXIT_REJECTS, main
@@ -395,6 +396,24 @@ def test_a_bad_byte_after_several_batches_loads_nothing_of_that_file(engine, pag
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM papers")).scalar_one() == 1
         assert conn.execute(sa.text("SELECT path FROM source_files")).scalars().all() == [str(folder / "b.txt")]
+
+
+def test_a_big_file_loads_with_flat_memory(engine, tmp_path):
+    folder = tmp_path / "big"
+    folder.mkdir()
+    count = write_big_daily_page(folder / "2026-03-12-big.txt", 20)
+    size = (folder / "2026-03-12-big.txt").stat().st_size
+
+    tracemalloc.start()
+    try:
+        summary = run_load(engine, [folder])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert summary.counts["records_read"] == count > 5_000
+    # Holding the file (or its records) would take several times its size; the load holds one batch.
+    assert peak < size / 2, f"peak {peak} bytes for a {size} byte file"
 
 
 # --------------------------------------------------------------------------- dry run
