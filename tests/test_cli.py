@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import click
 import pytest
+import sqlalchemy as sa
 from conftest import PROJECT_ROOT
 from pages import GARDENS, WAVELETS, compact_page, daily_meta_page, daily_page
 
 from etl import db
-from etl.cli import EXIT_FAILURE, EXIT_OK, EXIT_REJECTS, EXIT_USAGE, main
+from etl.cli import EXIT_FAILURE, EXIT_LOCKED, EXIT_OK, EXIT_REJECTS, EXIT_USAGE, main
 
 SUMMARY_RE = re.compile(
     r"^run (?P<run>\d+) (?P<status>\w+): (?P<files>\d+) files \((?P<loaded>\d+) loaded, (?P<skipped>\d+) already "
@@ -169,7 +171,7 @@ def test_every_command_has_help_and_is_in_the_readme(runner, name, command):
 
 def test_the_readme_documents_every_exit_status():
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
-    for status in (EXIT_OK, EXIT_REJECTS, EXIT_USAGE, EXIT_FAILURE):
+    for status in (EXIT_OK, EXIT_REJECTS, EXIT_USAGE, EXIT_FAILURE, EXIT_LOCKED):
         assert re.search(rf"^\| `?{status}`? \|", readme, re.MULTILINE), f"exit status {status} missing from README"
 
 
@@ -206,3 +208,150 @@ def test_runs_on_a_new_database_says_so_and_creates_no_schema(runner, db_url):
     engine = db.create_engine(db_url)
     assert db.current_revision(engine) is None
     engine.dispose()
+
+
+# --------------------------------------------------------------------------- operator output (issue 4)
+
+
+def test_json_prints_one_machine_readable_summary(runner, db_url, page_dir):
+    folder = page_dir({"a.txt": compact_page([WAVELETS, GARDENS]), "b.txt": "plain notes"})
+
+    result = runner.invoke(main, ["load", "--json", "--db", db_url, str(folder)])
+
+    assert result.exit_code == EXIT_REJECTS
+    report = json.loads(result.stdout)
+    assert (report["run_id"], report["status"], report["exit_status"], report["dry_run"]) == (1, "partial", 1, False)
+    assert (report["files_seen"], report["files_loaded"], report["files_refused"], report["papers_inserted"]) == (
+        2, 1, 1, 2,
+    )  # fmt: skip
+    assert [(f["path"], f["status"]) for f in report["files"]] == [
+        (str(folder / "a.txt"), "loaded"),
+        (str(folder / "b.txt"), "refused"),
+    ]
+    assert report["files"][1]["message"].startswith(f"{folder / 'b.txt'}:1: unknown layout")
+
+
+def test_json_reports_a_failure_too(runner, page_dir):
+    folder = page_dir({"a.txt": compact_page([WAVELETS])})
+
+    result = runner.invoke(main, ["load", "--json", "--db", "postgresql://etl:hunter2@127.0.0.1:1/p", str(folder)])
+
+    assert result.exit_code == EXIT_FAILURE
+    report = json.loads(result.stdout)
+    assert (report["status"], report["exit_status"]) == ("failed", EXIT_FAILURE)
+    assert "etl:***@127.0.0.1:1/p" in report["message"] and "hunter2" not in result.output
+
+
+def test_quiet_prints_nothing_but_errors(runner, db_url, page_dir):
+    folder = page_dir({"a.txt": compact_page([WAVELETS]), "b.txt": ""})
+
+    loaded = runner.invoke(main, ["-q", "load", "--db", db_url, str(folder)], env={"TTY_COMPATIBLE": "1"})
+    failed = runner.invoke(main, ["-q", "load", "--db", db_url, str(folder / "missing.txt")])
+
+    assert (loaded.exit_code, loaded.stdout, loaded.stderr) == (EXIT_REJECTS, "", "")
+    assert failed.exit_code == EXIT_FAILURE and "missing.txt: no such file" in failed.stderr
+
+
+def test_verbose_logs_each_file_and_debug_logs_sql(runner, db_url, page_dir):
+    folder = page_dir({"a.txt": compact_page([WAVELETS]), "b.txt": ""})
+
+    verbose = runner.invoke(main, ["-v", "load", "--db", db_url, str(folder)])
+    debug = runner.invoke(main, ["-vv", "load", "--force", "--db", db_url, str(folder)])
+
+    assert f"INFO etl.pipeline: {folder / 'a.txt'}: loaded (1 records)" in verbose.stderr
+    assert f"INFO etl.pipeline: {folder / 'b.txt'}: refused (0 records): {folder / 'b.txt'}: the file is" in (
+        verbose.stderr
+    )
+    assert "INSERT INTO papers" not in verbose.stderr
+    assert "INSERT INTO papers" in debug.stderr or "INSERT INTO source_files" in debug.stderr
+
+
+def test_a_terminal_gets_a_progress_bar_of_files_and_records(runner, db_url, page_dir):
+    folder = page_dir({"a.txt": daily_page("Mar 12", [WAVELETS, GARDENS]), "b.txt": compact_page([WAVELETS])})
+
+    on_terminal = runner.invoke(main, ["load", "--db", db_url, str(folder)], env={"TTY_COMPATIBLE": "1"})
+    off_terminal = runner.invoke(main, ["load", "--force", "--db", db_url, str(folder)])
+
+    assert on_terminal.exit_code == EXIT_OK, on_terminal.output
+    assert "2/2" in on_terminal.stderr and "files · 3 records" in on_terminal.stderr
+    assert summary(on_terminal.stdout)["loaded"] == "2"
+    assert off_terminal.stderr == ""
+
+
+def test_exit_statuses_are_distinct():
+    statuses = [EXIT_OK, EXIT_REJECTS, EXIT_USAGE, EXIT_FAILURE, EXIT_LOCKED]
+    assert len(set(statuses)) == len(statuses)
+
+
+# --------------------------------------------------------------------------- bad configuration (issue 4)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("not a url", "<unparseable database URL> is not a database URL"),
+        ("mysql://etl:hunter2@db/papers", "etl:***@db/papers: only SQLite and PostgreSQL are supported"),
+        ("postgresql://etl:hunter2@127.0.0.1:1/papers", "etl:***@127.0.0.1:1/papers: connection"),
+        ("sqlite:////no/such/folder/papers.db", "folder /no/such/folder does not exist"),
+    ],
+)
+def test_a_bad_url_or_a_server_down_is_one_line_and_exits_3(runner, page_dir, url, expected):
+    result = runner.invoke(main, ["load", "--db", url, str(page_dir({"a.txt": compact_page([WAVELETS])}))])
+
+    assert result.exit_code == EXIT_FAILURE
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.output
+    assert expected in result.stderr and "hunter2" not in result.output
+
+
+@pytest.mark.parametrize("wrong", ["user", "database"])
+def test_a_wrong_postgres_user_or_database_is_one_line_without_password(runner, page_dir, wrong):
+    # The test server trusts every local user, so a wrong password cannot be produced here; a wrong
+    # role or database name fails at the same place (connecting) through the same message path.
+    user, name = ("nobody_here", "postgres") if wrong == "user" else ("postgres", "no_such_database_here")
+    url = f"postgresql://{user}:hunter2@127.0.0.1:5432/{name}"
+
+    result = runner.invoke(main, ["load", "--db", url, str(page_dir({"a.txt": compact_page([WAVELETS])}))])
+
+    assert result.exit_code == EXIT_FAILURE
+    assert len(result.stderr.strip().splitlines()) == 1 and "hunter2" not in result.output
+    assert f"{user}:***@127.0.0.1:5432/{name}" in result.stderr and "does not exist" in result.stderr
+
+
+def test_a_password_is_never_printed_logged_or_stored(runner, db_url, page_dir):
+    if not db_url.startswith("postgresql"):
+        return  # a SQLite URL has no password
+    with_password = db_url.replace("postgres@", "postgres:s3cret-pw@")
+    folder = page_dir({"a.txt": compact_page([WAVELETS]), "b.txt": "notes"})
+
+    result = runner.invoke(main, ["-vv", "load", "--db", with_password, str(folder)])
+    shown = runner.invoke(main, ["runs", "show", "1", "--db", with_password])
+
+    assert result.exit_code == EXIT_REJECTS, result.output
+    assert "s3cret-pw" not in result.output + shown.output
+
+
+def test_a_database_at_a_newer_revision_is_refused(runner, db_url, page_dir):
+    engine = db.create_engine(db_url)
+    db.upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = 'ffffffffffff'"))
+    engine.dispose()
+
+    result = runner.invoke(main, ["load", "--db", db_url, str(page_dir({"a.txt": compact_page([WAVELETS])}))])
+
+    assert result.exit_code == EXIT_FAILURE
+    assert "is at schema revision ffffffffffff, unknown to this papers-etl (newer?); upgrade papers-etl" in (
+        result.stderr
+    )
+
+
+def test_a_database_at_an_older_revision_is_refused(runner, db_url, page_dir, monkeypatch):
+    engine = db.create_engine(db_url)
+    db.upgrade(engine)
+    engine.dispose()
+    monkeypatch.setattr(db, "head_revision", lambda: "a_later_revision")  # as if papers-etl had been upgraded
+
+    result = runner.invoke(main, ["load", "--db", db_url, str(page_dir({"a.txt": compact_page([WAVELETS])}))])
+
+    assert result.exit_code == EXIT_FAILURE
+    assert "this papers-etl needs a_later_revision; run `papers-etl db upgrade` first" in result.stderr

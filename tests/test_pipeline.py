@@ -452,3 +452,130 @@ def test_dry_run_on_a_new_database_creates_no_schema(runner, db_url, captures, e
     assert result.exit_code == EXIT_REJECTS, result.output
     assert db.current_revision(engine_of(db_url)) is None
     assert sa.inspect(engine_of(db_url)).get_table_names() == []
+
+
+# --------------------------------------------------------------------------- README: bad input → what happens
+
+
+def readme_bad_input_rows() -> dict[str, dict[str, str]]:
+    """The README's "Bad input → what happens" table: bad input -> level, exit, message."""
+    text = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    table = text.split("### Bad input → what happens", 1)[1].split("\n\n| bad input |", 1)[1]
+    rows = {}
+    for line in table.split("\n\n", 1)[0].splitlines()[2:]:
+        cells = [cell.strip().strip("`") for cell in line.strip().strip("|").split("|")]
+        rows[cells[0]] = {"level": cells[2], "exit": cells[3], "message": cells[4]}
+    return rows
+
+
+GOOD = ("good.txt", compact_page([WAVELETS]))
+BAD_PAGE = "2026-03-05-bad.txt"
+
+
+def vanish_before_reading(monkeypatch, path: Path) -> None:
+    import etl.pipeline
+
+    real = etl.pipeline.fingerprint
+
+    def vanishing(target: Path):
+        if target == path:
+            target.unlink()  # listed by discover, gone when read
+        return real(target)
+
+    monkeypatch.setattr(etl.pipeline, "fingerprint", vanishing)
+
+
+def change_while_loading(monkeypatch, path: Path) -> None:
+    import etl.pipeline
+
+    real = etl.pipeline.fingerprint
+
+    def changing(target: Path):
+        found = real(target)
+        if target == path:
+            with target.open("a", encoding="utf-8") as out:  # written to between the two passes
+                out.write("\n\nA Late Title\n\nAn abstract appended by the capture tool.\n")
+        return found
+
+    monkeypatch.setattr(etl.pipeline, "fingerprint", changing)
+
+
+def refuse_to_open(monkeypatch, path: Path) -> None:
+    # Tests run as root here, where chmod 000 does not stop reading: the OS error is raised instead.
+    real_open = Path.open
+
+    def guarded_open(self, *args, **kwargs):
+        if self == path:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", guarded_open)
+
+
+def big_page(path: Path) -> None:
+    write_big_daily_page(path, 5)
+
+
+def long_line_page(path: Path) -> None:
+    path.write_text(compact_page([("A Paper With A Long Abstract", "Long " + "é∑ word " * 600_000)]), encoding="utf-8")
+
+
+def meta(papers: list[tuple[str, str]], authors: str = "  • 3 authors", published: str = "Jun 7, 2023") -> list:
+    return [(title, abstract, authors, published) for title, abstract in papers]
+
+
+# Input for each row of the README table: the bad file's bytes or text, or a function that writes it,
+# and optionally what happens to it between listing and loading.
+BAD_INPUT = {
+    "Empty file": {"content": "\ufeff\n\n  \n"},
+    "Binary file": {"content": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"},
+    "Not UTF-8": {"content": "new\n\nGet trending papers in your email inbox!\n\nR\u00e9nyi\n".encode("latin-1")},
+    "Unknown layout": {"content": "Meeting notes\n\nNothing about papers.\n"},
+    "Banners but no paper": {"content": "new\n\nGet trending papers in your email inbox!\n\nSubscribe\n"},
+    "Truncated last record": {"content": compact_page([GARDENS, LANTERN]) + "\nA Title Cut Short"},
+    "Unparseable author count": {"content": daily_meta_page("Jan 8", meta([GARDENS], authors="  • many authors"))},
+    "Impossible publication date": {"content": daily_meta_page("Jan 8", meta([GARDENS], published="Feb 30, 2024"))},
+    "Impossible listing date": {"content": daily_meta_page("Feb 30", meta([GARDENS])), "name": "capture.txt"},
+    "File vanishes before it is read": {"content": compact_page([GARDENS]), "then": vanish_before_reading},
+    "Unreadable file": {"content": compact_page([GARDENS]), "then": refuse_to_open},
+    "File changes while it loads": {"content": daily_meta_page("Jan 8", meta([GARDENS])), "then": change_while_loading},
+    "Huge file": {"write": big_page},
+    "Line of several MB": {"write": long_line_page},
+}
+README_ROWS = readme_bad_input_rows()
+
+
+def test_the_readme_bad_input_table_and_the_tests_list_the_same_cases():
+    assert list(README_ROWS) == list(BAD_INPUT)
+
+
+@pytest.mark.parametrize("case", list(README_ROWS), ids=list(README_ROWS))
+def test_every_bad_input_row_of_the_readme(case, runner, db_url, page_dir, engine_of, monkeypatch):
+    expected, given = README_ROWS[case], BAD_INPUT[case]
+    name = given.get("name", BAD_PAGE)
+    folder = page_dir({GOOD[0]: GOOD[1], **({name: given["content"]} if "content" in given else {})})
+    bad = folder / name
+    if "write" in given:
+        given["write"](bad)
+    if "then" in given:
+        given["then"](monkeypatch, bad)
+
+    result = runner.invoke(main, ["load", "--db", db_url, str(folder)])
+
+    assert result.exit_code == int(expected["exit"]), result.output
+    assert "Traceback" not in result.output
+    with engine_of(db_url).connect() as conn:
+        loaded = conn.execute(sa.text("SELECT path FROM source_files ORDER BY path")).scalars().all()
+        found = conn.execute(sa.text("SELECT path, level, reason, line_no FROM rejects")).all()
+    assert str(folder / GOOD[0]) in loaded  # the other files still load
+    if not expected["level"]:
+        assert (found, loaded) == ([], sorted([str(bad), str(folder / GOOD[0])]))
+        return
+    assert [(path, level) for path, level, _, _ in found] == [(str(bad), expected["level"])]
+    assert expected["message"] in found[0].reason
+    if expected["level"] == "file":
+        assert str(bad) not in loaded
+        refusals = [line for line in result.stderr.splitlines() if line.startswith(f"refused {bad}")]
+        assert len(refusals) == 1 and expected["message"] in refusals[0]
+    else:
+        assert str(bad) in loaded
