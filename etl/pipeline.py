@@ -202,5 +202,5 @@ def _load_parsed(engine: Engine, run_id: int, parsed: _ParsedFile) -> FileResult
         papers_inserted=counts.papers_inserted,
         papers_updated=counts.papers_updated,
         records_rejected=sum(1 for p in problems if p.level == LEVEL_RECORD),
-        fields_rejected=sum(1 for p in problems if p.level == LEVEL_FIELD),
+        fields_rejected=sum(1 for p in problems if p.level == LEVEL_FIELD) + len(counts.disagreements),
     )
