@@ -158,9 +158,12 @@ def sighting_rank(listed_on: dt.date | None, sha256: str, position: int) -> tupl
 
 @dataclass(frozen=True)
 class Disagreement:
+    """A sighting whose value of a field differs from another sighting's of the same paper."""
+
     member: Member
     field: str  # "published_on" | "author_count"
     value: object
+    others: tuple  # the other values given for the field
     kept: object
 
 
@@ -179,15 +182,22 @@ def merge(members: Sequence[Member]) -> tuple[Paper, list[Disagreement]]:
         abstract_key=first.abstract_key,
     )
     disagreements = [
-        Disagreement(m, name, value, kept)
-        for m in members
-        for name, value, kept in (
-            ("published_on", m.paper.published_on, published_on),
-            ("author_count", m.paper.author_count, author_count),
-        )
-        if value is not None and value != kept
+        *_disagreements(members, "published_on", published_on),
+        *_disagreements(members, "author_count", author_count),
     ]
     return paper, disagreements
+
+
+def _disagreements(members: Sequence[Member], field: str, kept: object) -> list[Disagreement]:
+    given = {getattr(m.paper, field) for m in members} - {None}
+    if len(given) < 2:
+        return []
+    found = []
+    for member in members:
+        value = getattr(member.paper, field)
+        if value is not None:
+            found.append(Disagreement(member, field, value, tuple(sorted(given - {value})), kept))
+    return found
 
 
 def _vote(values: list, prefer: Callable) -> object:

@@ -278,10 +278,14 @@ def _transform_text(raw_title: str, raw_abstract: str, raw_authors: str | None, 
 
 
 def _disagreement_problem(disagreement: Disagreement) -> Problem:
-    name = {"published_on": "publication date", "author_count": "author count"}[disagreement.field]
+    name, tie_rule = {
+        "published_on": ("publication date", "the earliest"),
+        "author_count": ("author count", "the largest"),
+    }[disagreement.field]
+    others = ", ".join(map(str, disagreement.others))
     reason = (
-        f"{name} {disagreement.value} disagrees with {disagreement.kept} given by other sightings of the same paper;"
-        f" kept {disagreement.kept} (the value most sightings give)"
+        f"{name} {disagreement.value} disagrees with {others} given by another sighting of the same paper;"
+        f" kept {disagreement.kept} (the value most sightings give, on a tie {tie_rule})"
     )
     return Problem(LEVEL_FIELD, reason, disagreement.member.line_no, excerpt(disagreement.member.paper.title))
 
@@ -351,6 +355,102 @@ def _listing_row(source_file_id: int, paper_id: int, sighting: Sighting) -> dict
         "title_key": sighting.paper.title_key,
         "abstract_key": sighting.paper.abstract_key,
     }
+
+
+# --------------------------------------------------------------------------- rebuild
+
+
+@dataclass(frozen=True)
+class RebuildCounts:
+    listings: int
+    papers: int
+    papers_changed: int  # inserted, updated or deleted
+
+
+def rebuild_papers(engine: Engine) -> RebuildCounts:
+    """Re-derive papers and paper_links from the raw text in listings, in one transaction.
+
+    Every sighting is parsed again with the current rules and clustered from
+    scratch, so the result is what a fresh load of the same files gives. A paper
+    keeps its paper_id when one of its sightings already pointed at it.
+    """
+    now = utcnow()
+    with engine.begin() as conn:
+        rows = list(_all_sightings(conn))
+        members = [_member_from_row(row) for row in rows]
+        labels = components([m.paper for m in members])
+        clusters: dict[int, list[int]] = defaultdict(list)
+        for index, label in enumerate(labels):
+            clusters[label].append(index)
+        stored = {row.paper_id: row for row in conn.execute(sa.select(papers))}
+        claimed: set[int] = set()
+        new_papers: list[tuple[int, Paper]] = []
+        paper_ids: dict[int, int] = {}
+        changed = 0
+        conn.execute(paper_links.delete())
+        for label in sorted(clusters, key=lambda lb: min(members[i].rank for i in clusters[lb])):
+            paper, _ = merge([members[i] for i in clusters[label]])
+            reusable = sorted({rows[i].paper_id for i in clusters[label]} - claimed)
+            if not reusable:
+                new_papers.append((label, paper))
+                continue
+            paper_ids[label] = reusable[0]
+            claimed.add(reusable[0])
+            changed += _rewrite_paper(conn, reusable[0], paper, stored[reusable[0]], now)
+        paper_ids.update(_insert_papers(conn, new_papers, now))
+        _repoint_listings(conn, rows, members, [paper_ids[label] for label in labels])
+        orphans = sorted(set(stored) - claimed)
+        for chunk in chunks(orphans):
+            conn.execute(papers.delete().where(papers.c.paper_id.in_(chunk)))
+    return RebuildCounts(len(rows), len(clusters), changed + len(new_papers) + len(orphans))
+
+
+def _all_sightings(conn: Connection) -> Iterator[sa.Row]:
+    query = (
+        sa.select(
+            listings.c.source_file_id,
+            listings.c.paper_id,
+            listings.c.position,
+            listings.c.line_no,
+            listings.c.raw_title,
+            listings.c.raw_abstract,
+            listings.c.raw_meta,
+            listings.c.title_key,
+            listings.c.abstract_key,
+            source_files.c.path,
+            source_files.c.sha256,
+            source_files.c.listed_on,
+        )
+        .join(source_files, source_files.c.source_file_id == listings.c.source_file_id)
+        .order_by(listings.c.source_file_id, listings.c.position)
+    )
+    return conn.execute(query)
+
+
+def _rewrite_paper(conn: Connection, paper_id: int, paper: Paper, row: sa.Row, now: dt.datetime) -> bool:
+    """Store a rebuilt paper under an existing id (its links were cleared); return whether its row changed."""
+    values = _paper_values(paper)
+    changed = any(getattr(row, name) != value for name, value in values.items())
+    if changed:
+        conn.execute(papers.update().where(papers.c.paper_id == paper_id).values(**values, updated_at=now))
+    _append(conn, paper_links, _link_rows(paper_id, paper))
+    return changed
+
+
+def _repoint_listings(conn: Connection, rows: list[sa.Row], members: list[Member], paper_ids: list[int]) -> None:
+    """Listings whose paper or blocking keys changed get the new values."""
+    updates = []
+    for row, member, paper_id in zip(rows, members, paper_ids, strict=True):
+        wanted = (paper_id, member.paper.title_key, member.paper.abstract_key)
+        if (row.paper_id, row.title_key, row.abstract_key) != wanted:
+            updates.append(dict(zip(("pid", "tk", "ak"), wanted, strict=True), sf=row.source_file_id, pos=row.position))
+    statement = (
+        listings.update()
+        .where(listings.c.source_file_id == sa.bindparam("sf"), listings.c.position == sa.bindparam("pos"))
+        .values(paper_id=sa.bindparam("pid"), title_key=sa.bindparam("tk"), abstract_key=sa.bindparam("ak"))
+    )
+    for chunk in chunks(updates):
+        conn.execute(statement, list(chunk))
 
 
 # --------------------------------------------------------------------------- bulk writes

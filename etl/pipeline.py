@@ -118,6 +118,13 @@ def run_load(
     return summary
 
 
+def rebuild(engine: Engine) -> load.RebuildCounts:
+    """Re-derive papers and paper_links from the raw text kept in listings (after the rules change)."""
+    ensure_schema(engine)
+    with database_errors(engine.url):
+        return load.rebuild_papers(engine)
+
+
 def _failure_message(exc: BaseException) -> str:
     if not str(exc):
         return f"stopped by {type(exc).__name__}"

@@ -65,6 +65,8 @@ URL_WITH_ARTEFACT_RE = re.compile(r"(?P<url>" + URL_RE.pattern + r")(?:\{[^{}\s]
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 # Mathematical Alphanumeric Symbols ("\mathcal{O}" -> "𝒪") back to plain letters and digits.
 _MATH_ALPHANUMERIC = {cp: unicodedata.normalize("NFKC", chr(cp)) for cp in range(0x1D400, 0x1D800)}
+# Symbols pylatexenc renders from math that plain-text captures spell out ("\sqrt{T}" -> "√(T)" vs "sqrt(T)").
+_SYMBOL_WORDS = {ord("√"): " sqrt "}
 _JOINERS_RE = re.compile(r"[-‐‑‒–'’]")
 _WORD_RE = re.compile(r"[^\W_]+")
 # Abbreviation macros papers define, and citations (which have no text of their own).
@@ -154,7 +156,7 @@ def folded_text(text: str) -> str:
 
 
 def _folded_words(text: str) -> list[str]:
-    text = LATEX_COMMAND_RE.sub(" ", text)
+    text = LATEX_COMMAND_RE.sub(" ", text).translate(_SYMBOL_WORDS)
     text = unicodedata.normalize("NFKD", text.casefold())
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     # Hyphens and apostrophes join a word ("re-weighting" = "reweighting"); other punctuation splits.
