@@ -29,7 +29,7 @@ from sqlalchemy.engine import Engine
 
 from . import db, load
 from .errors import EtlError, LockNotAcquired
-from .pipeline import FileResult, RunSummary, check_load, run_load
+from .pipeline import FileResult, RunSummary, check_load, rebuild, run_load
 from .pipeline import Progress as LoadProgress
 
 EXIT_OK = 0
@@ -246,6 +246,23 @@ def summary_line(summary: RunSummary) -> str:
         f"({c['files_loaded']} loaded, {c['files_skipped']} already loaded, {c['files_refused']} refused); "
         f"{c['records_read']} records, {c['papers_inserted']} new papers, {summary.duplicates} duplicates, "
         f"{summary.rejects} rejects"
+    )
+
+
+@main.command("rebuild")
+@db_option
+@reports_errors
+def rebuild_command(db_url: str | None) -> None:
+    """Re-derive papers and paper_links from the raw text kept in listings.
+
+    Run it after upgrading papers-etl when the parsing or deduplication rules
+    changed: the result is what a fresh load of the same files gives. One
+    transaction; paper_ids are kept where a paper still exists.
+    """
+    with _engine(db_url) as engine:
+        counts = rebuild(engine)
+    click.echo(
+        f"rebuilt {counts.papers} papers from {counts.listings} listings ({counts.papers_changed} papers changed)"
     )
 
 

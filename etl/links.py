@@ -11,16 +11,22 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from .records import LINK_GITHUB_PAGES, LINK_GITHUB_REPO, LINK_OTHER, Link
+from .records import LINK_GIST, LINK_GITHUB_PAGES, LINK_GITHUB_REPO, LINK_OTHER, Link
 
 # A URL ends at white space, at braces (capture artefacts such as "{here}" and
-# "URL{URL}" follow URLs directly) and at characters that cannot stand in one.
-_URL_BODY = r"[^\s{}<>\"\\`|^]*"
+# "URL{URL}" follow URLs directly), at characters that cannot stand in one, and at
+# any non-ASCII character (a full-width "。", a zero-width space, a CJK bracket).
+_URL_BODY = r"[!#-;=?-\[\]_a-z~]*"
 URL_RE = re.compile(
     r"(?:https?://|(?<![\w@./-])www\.|(?<![\w@./-])(?:github\.com/|[a-z0-9-]+\.github\.io\b))" + _URL_BODY,
     re.IGNORECASE,
 )
 TRAILING_PUNCTUATION = ".,;:!?)]}>'\"*"
+# "…/owner/name.Next sentence": a capitalised word glued after the full stop that ends a URL.
+GLUED_SENTENCE_RE = re.compile(r"(?<=[^/.])\.[A-Z][a-z]+$")
+# LaTeX escapes inside URLs ("my\_repo") stand for the plain character.
+LATEX_ESCAPE_RE = re.compile(r"\\([_%#&~])")
+GIST_HOST = "gist.github.com"
 
 GITHUB_HOSTS = frozenset({"github.com", "www.github.com"})
 RAW_GITHUB_HOST = "raw.githubusercontent.com"
@@ -39,13 +45,23 @@ REPO_NAME_RE = re.compile(r"^[A-Za-z0-9._-]+$")
 
 
 def extract_links(raw_text: str) -> tuple[Link, ...]:
-    """All distinct links in ``raw_text``, in order of first appearance."""
+    """All distinct links in ``raw_text``, in order of first appearance.
+
+    Two URLs of one GitHub repository (".../a/b" and ".../a/b/tree/main") are one link.
+    """
     links: dict[str, Link] = {}
-    for match in URL_RE.finditer(raw_text):
+    for match in URL_RE.finditer(LATEX_ESCAPE_RE.sub(r"\1", raw_text)):
         url = strip_trailing_punctuation(match.group(0))
-        if url not in links and _has_host(url):
-            links[url] = classify(url)
+        url = strip_trailing_punctuation(GLUED_SENTENCE_RE.sub("", url)) if "/" in _path_part(url) else url
+        if not _has_host(url):
+            continue
+        link = classify(url)
+        links.setdefault(link.identity, link)
     return tuple(links.values())
+
+
+def _path_part(url: str) -> str:
+    return url.split("://", 1)[-1].partition("/")[2]
 
 
 def strip_trailing_punctuation(url: str) -> str:
@@ -69,11 +85,23 @@ def _has_host(url: str) -> bool:
     return "." in host.strip(".")
 
 
+def normalise_url(url: str) -> str:
+    """One spelling per URL: https, lowercase host, no trailing "/"; query and fragment kept."""
+    parts = _split(url)
+    normal = f"https://{parts.netloc.lower()}{parts.path.rstrip('/')}"
+    if parts.query:
+        normal += f"?{parts.query}"
+    if parts.fragment:
+        normal += f"#{parts.fragment}"
+    return normal
+
+
 def classify(url: str) -> Link:
-    """Kind of a URL and, for a GitHub repository, its lowercase ``owner/name``."""
+    """Kind of a URL (normalised) and, for a GitHub repository, its lowercase ``owner/name``."""
     try:
         parts = _split(url)
         host = (parts.hostname or "").lower()
+        url = normalise_url(url)
     except ValueError:
         return Link(url, LINK_OTHER)
     segments = [s for s in parts.path.split("/") if s]
@@ -81,6 +109,8 @@ def classify(url: str) -> Link:
         repo = github_repo(segments)
         if repo:
             return Link(url, LINK_GITHUB_REPO, repo)
+    elif host == GIST_HOST:
+        return Link(url, LINK_GIST)
     elif host.endswith(GITHUB_PAGES_SUFFIX) and host != GITHUB_PAGES_SUFFIX[1:]:
         return Link(url, LINK_GITHUB_PAGES)
     return Link(url, LINK_OTHER)

@@ -9,19 +9,22 @@ through SQLAlchemy Core, and COPY for the append-only tables on PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
+import functools
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from .records import Paper, Problem, RawRecord
+from .dedup import Disagreement, Member, blocking_keys, components, merge, sighting_rank
+from .records import LEVEL_FIELD, Paper, Problem, RawRecord, excerpt
 from .schema import etl_runs, listings, paper_links, papers, rejects, source_files
-from .transform import merge_sightings
+from .transform import record_from_listing, transform_record
 
 CHUNK_ROWS = 500  # rows per executemany batch / IN (...) list
+BATCH_RECORDS = 5000  # sightings clustered and written together (memory stays flat for any file size)
 
 
 def utcnow() -> dt.datetime:
@@ -53,10 +56,12 @@ class Sighting:
     paper: Paper
 
 
-@dataclass(frozen=True)
+@dataclass
 class FileCounts:
-    papers_inserted: int
-    papers_updated: int
+    records: int = 0
+    papers_inserted: int = 0
+    papers_updated: int = 0
+    disagreements: list[Problem] = field(default_factory=list)  # field-level, one per disagreeing sighting
 
 
 # --------------------------------------------------------------------------- runs
@@ -116,18 +121,19 @@ def load_file(
     run_id: int,
     source: SourceFile,
     sightings: Iterable[Sighting],
-    problems: list[Problem],
+    problems: Sequence[Problem],
     replace: bool = False,
 ) -> FileCounts:
     """Load one parsed file in a single transaction and return what it changed.
 
-    ``sightings`` may be a generator: it is consumed in batches of CHUNK_ROWS, so
-    memory does not grow with the file; an exception it raises rolls the whole
-    file back. ``problems`` is read once it is exhausted. ``replace`` (--force)
-    first removes the file's previous load (its source_files row and listings).
+    ``sightings`` may be a generator: it is consumed in batches of BATCH_RECORDS;
+    ``problems`` is read once it is exhausted. Disagreements between sightings of
+    one paper are written to ``rejects`` (level field) with the file's problems.
+    ``replace`` (``load --force``) first removes the file's earlier load, in the
+    same transaction.
     """
     now = utcnow()
-    inserted = updated = records = 0
+    counts = FileCounts()
     with engine.begin() as conn:
         if replace:
             _delete_previous_load(conn, source.sha256)
@@ -136,128 +142,324 @@ def load_file(
             .values(**asdict(source), record_count=0, run_id=run_id, loaded_at=now)
             .returning(source_files.c.source_file_id)
         ).scalar_one()
-        for batch in _batches(sightings):
-            counts = _load_batch(conn, source_file_id, batch, now)
-            inserted += counts.papers_inserted
-            updated += counts.papers_updated
-            records += len(batch)
+        for batch in _batches(sightings, BATCH_RECORDS):
+            _load_batch(conn, source, source_file_id, batch, counts, now)
         conn.execute(
-            source_files.update().where(source_files.c.source_file_id == source_file_id).values(record_count=records)
+            source_files.update()
+            .where(source_files.c.source_file_id == source_file_id)
+            .values(record_count=counts.records)
         )
-        _append(conn, rejects, _reject_rows(run_id, source.path, problems))
-    return FileCounts(papers_inserted=inserted, papers_updated=updated)
-
-
-def _batches(items: Iterable, size: int = CHUNK_ROWS) -> Iterator[list]:
-    iterator = iter(items)
-    while batch := list(itertools.islice(iterator, size)):
-        yield batch
-
-
-def _load_batch(conn: Connection, source_file_id: int, sightings: list[Sighting], now: dt.datetime) -> FileCounts:
-    merged = _merge_in_file(sightings)
-    counts, ids = _upsert_papers(conn, merged, now)
-    _insert_ignoring_duplicates(
-        conn,
-        paper_links,
-        [
-            {"paper_id": ids[key], "url": link.url, "kind": link.kind, "repo": link.repo}
-            for key, paper in merged.items()
-            for link in paper.links
-        ],
-    )
-    _append(conn, listings, [_listing_row(source_file_id, ids, s) for s in sightings])
+        _append(conn, rejects, _reject_rows(run_id, source.path, [*problems, *counts.disagreements]))
     return counts
 
 
-def _merge_in_file(sightings: Iterable[Sighting]) -> dict[str, Paper]:
-    merged: dict[str, Paper] = {}
-    for sighting in sightings:
-        paper = sighting.paper
-        kept = merged.get(paper.title_key)
-        merged[paper.title_key] = paper if kept is None else merge_sightings(kept, paper)
-    return merged
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    batch: list = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
-def _upsert_papers(conn: Connection, merged: dict[str, Paper], now: dt.datetime) -> tuple[FileCounts, dict[str, int]]:
-    """Insert new papers, fill missing fields of known ones; return the counts and every key's paper_id."""
-    existing = _existing_papers(conn, list(merged))
-    ids = {key: paper_id for key, (paper_id, _) in existing.items()}
-    new_rows, updates = [], []
-    for key, paper in merged.items():
-        if key not in existing:
-            new_rows.append(_paper_row(paper, now))
+def _load_batch(
+    conn: Connection, source: SourceFile, source_file_id: int, batch: list[Sighting], counts: FileCounts, now
+) -> None:
+    """Cluster a batch of sightings with the stored sightings they may be, then write.
+
+    Only stored sightings that share a blocking key with the batch are read
+    (with every other sighting of their papers, which the merge needs).
+    """
+    new = [Member(s.paper, _rank(source, s.record), source.path, s.record.line_no) for s in batch]
+    new_ids = {id(m) for m in new}
+    stored = _stored_members(conn, new)
+    members = stored.members + new
+    labels = components([m.paper for m in members], stored.joined)
+    clusters: dict[int, list[int]] = defaultdict(list)
+    for index, label in enumerate(labels):
+        clusters[label].append(index)
+    paper_ids: dict[int, int] = {}  # cluster label -> paper_id
+    new_papers: list[tuple[int, Paper]] = []
+    for label, indices in clusters.items():
+        new_indices = [i for i in indices if i >= len(stored.members)]
+        if not new_indices:
+            continue  # a stored cluster the batch did not join
+        paper, disagreements = merge([members[i] for i in indices])
+        counts.disagreements += [_disagreement_problem(d) for d in disagreements if id(d.member) in new_ids]
+        ids = sorted({stored.paper_ids[i] for i in indices if i < len(stored.members)})
+        if not ids:
+            new_papers.append((label, paper))
             continue
-        stored = existing[key][1]
-        combined = merge_sightings(stored, paper)
-        if (combined.published_on, combined.author_count) != (stored.published_on, stored.author_count):
-            updates.append(
-                {"key": key, "published_on": combined.published_on, "author_count": combined.author_count, "now": now}
-            )
-    _insert_ignoring_duplicates(conn, papers, new_rows, conflict_columns=["title_key"])
-    if updates:
-        conn.execute(
-            papers.update()
-            .where(papers.c.title_key == sa.bindparam("key"))
-            .values(
-                published_on=sa.bindparam("published_on"),
-                author_count=sa.bindparam("author_count"),
-                updated_at=sa.bindparam("now"),
-            ),
-            updates,
-        )
-    ids.update(_paper_ids(conn, [row["title_key"] for row in new_rows]))
-    return FileCounts(papers_inserted=len(new_rows), papers_updated=len(updates)), ids
-
-
-def _existing_papers(conn: Connection, keys: list[str]) -> dict[str, tuple[int, Paper]]:
-    columns = (
-        papers.c.paper_id,
-        papers.c.title,
-        papers.c.title_key,
-        papers.c.abstract,
-        papers.c.published_on,
-        papers.c.author_count,
+        paper_ids[label] = ids[0]
+        absorbed = _absorb(conn, ids[0], ids[1:])
+        updated = _update_paper(conn, ids[0], paper, stored.rows.get(ids[0]), now)
+        counts.papers_updated += absorbed or updated
+    paper_ids.update(_insert_papers(conn, new_papers, now))
+    _append(
+        conn,
+        listings,
+        [_listing_row(source_file_id, paper_ids[labels[len(stored.members) + i]], s) for i, s in enumerate(batch)],
     )
-    found: dict[str, tuple[int, Paper]] = {}
-    for chunk in chunks(keys):
-        for row in conn.execute(sa.select(*columns).where(papers.c.title_key.in_(chunk))):
-            paper = Paper(row.title, row.title_key, row.abstract, row.published_on, row.author_count)
-            found[row.title_key] = (row.paper_id, paper)
-    return found
+    counts.records += len(batch)
+    counts.papers_inserted += len(new_papers)
 
 
-def _paper_ids(conn: Connection, keys: list[str]) -> dict[str, int]:
-    ids: dict[str, int] = {}
-    for chunk in chunks(keys):
-        query = sa.select(papers.c.title_key, papers.c.paper_id).where(papers.c.title_key.in_(chunk))
-        ids.update((key, paper_id) for key, paper_id in conn.execute(query))
-    return ids
+def _rank(source: SourceFile, record: RawRecord) -> tuple:
+    return sighting_rank(source.listed_on, source.sha256, record.position)
 
 
-def _paper_row(paper: Paper, now: dt.datetime) -> dict:
+@dataclass
+class _Stored:
+    members: list[Member]
+    paper_ids: list[int]  # paper_id of each member
+    joined: list[tuple[int, int]]  # members stored under one paper_id
+    rows: dict[int, sa.Row]  # paper_id -> current papers row
+
+
+def _stored_members(conn: Connection, new: list[Member]) -> _Stored:
+    title_keys = sorted({m.paper.title_key for m in new})
+    abstract_keys = sorted({m.paper.abstract_key for m in new if len(blocking_keys(m.paper)) > 1})
+    candidate_ids: set[int] = set()
+    for column, keys in ((listings.c.title_key, title_keys), (listings.c.abstract_key, abstract_keys)):
+        for chunk in chunks(keys):
+            candidate_ids.update(conn.execute(sa.select(listings.c.paper_id).where(column.in_(chunk))).scalars())
+    stored = _Stored([], [], [], {})
+    if not candidate_ids:
+        return stored
+    ids = sorted(candidate_ids)
+    first_of_paper: dict[int, int] = {}
+    for row in _sightings_of(conn, ids):
+        index = len(stored.members)
+        stored.members.append(_member_from_row(row))
+        stored.paper_ids.append(row.paper_id)
+        if row.paper_id in first_of_paper:
+            stored.joined.append((first_of_paper[row.paper_id], index))
+        else:
+            first_of_paper[row.paper_id] = index
+    for chunk in chunks(ids):
+        query = sa.select(papers).where(papers.c.paper_id.in_(chunk))
+        stored.rows.update((row.paper_id, row) for row in conn.execute(query))
+    return stored
+
+
+def _sightings_of(conn: Connection, paper_ids: list[int]) -> Iterator[sa.Row]:
+    """Every stored sighting of these papers, with what ranks it."""
+    for chunk in chunks(paper_ids):
+        query = (
+            sa.select(
+                listings.c.paper_id,
+                listings.c.position,
+                listings.c.line_no,
+                listings.c.raw_title,
+                listings.c.raw_abstract,
+                listings.c.raw_meta,
+                source_files.c.path,
+                source_files.c.sha256,
+                source_files.c.listed_on,
+            )
+            .join(source_files, source_files.c.source_file_id == listings.c.source_file_id)
+            .where(listings.c.paper_id.in_(chunk))
+            .order_by(listings.c.paper_id, listings.c.source_file_id, listings.c.position)
+        )
+        yield from conn.execute(query)
+
+
+def _member_from_row(row: sa.Row) -> Member:
+    record = record_from_listing(row.position, row.line_no, row.raw_title, row.raw_abstract, row.raw_meta)
+    paper = _transform_cached(record)
+    return Member(paper, sighting_rank(row.listed_on, row.sha256, row.position), row.path, row.line_no)
+
+
+def _transform_cached(record: RawRecord) -> Paper:
+    """The paper of a stored sighting (its fields were checked when it was loaded)."""
+    return _transform_text(record.raw_title, record.raw_abstract, record.raw_authors, record.raw_published)
+
+
+@functools.lru_cache(maxsize=4096)
+def _transform_text(raw_title: str, raw_abstract: str, raw_authors: str | None, raw_published: str | None) -> Paper:
+    record = RawRecord(0, 0, raw_title, raw_abstract, raw_authors=raw_authors, raw_published=raw_published)
+    paper, _ = transform_record(record)
+    if paper is None:  # cannot happen for a stored sighting; keep the row rather than fail the load
+        paper = Paper(raw_title, "", raw_abstract, None, None)
+    return paper
+
+
+def _disagreement_problem(disagreement: Disagreement) -> Problem:
+    name, tie_rule = {
+        "published_on": ("publication date", "the earliest"),
+        "author_count": ("author count", "the largest"),
+    }[disagreement.field]
+    others = ", ".join(map(str, disagreement.others))
+    reason = (
+        f"{name} {disagreement.value} disagrees with {others} given by another sighting of the same paper;"
+        f" kept {disagreement.kept} (the value most sightings give, on a tie {tie_rule})"
+    )
+    return Problem(LEVEL_FIELD, reason, disagreement.member.line_no, excerpt(disagreement.member.paper.title))
+
+
+def _absorb(conn: Connection, paper_id: int, others: list[int]) -> bool:
+    """Fold papers that a new sighting shows to be one into the smallest paper_id."""
+    if not others:
+        return False
+    conn.execute(listings.update().where(listings.c.paper_id.in_(others)).values(paper_id=paper_id))
+    conn.execute(paper_links.delete().where(paper_links.c.paper_id.in_(others)))
+    conn.execute(papers.delete().where(papers.c.paper_id.in_(others)))
+    return True
+
+
+def _update_paper(conn: Connection, paper_id: int, paper: Paper, row: sa.Row | None, now: dt.datetime) -> bool:
+    """Bring a stored paper (and its links) to its merged value; return whether anything changed."""
+    values = _paper_values(paper)
+    changed = row is None or any(getattr(row, name) != value for name, value in values.items())
+    if changed:
+        conn.execute(papers.update().where(papers.c.paper_id == paper_id).values(**values, updated_at=now))
+    stored_links = {
+        (r.url, r.kind, r.repo) for r in conn.execute(sa.select(paper_links).where(paper_links.c.paper_id == paper_id))
+    }
+    if stored_links != {(link.url, link.kind, link.repo) for link in paper.links}:
+        conn.execute(paper_links.delete().where(paper_links.c.paper_id == paper_id))
+        _append(conn, paper_links, _link_rows(paper_id, paper))
+        changed = True
+    return changed
+
+
+def _insert_papers(conn: Connection, new_papers: list[tuple[int, Paper]], now: dt.datetime) -> dict[int, int]:
+    """Insert new papers and their links; return cluster label -> paper_id."""
+    if not new_papers:
+        return {}
+    statement = papers.insert().returning(papers.c.paper_id, sort_by_parameter_order=True)
+    rows = [{**_paper_values(paper), "created_at": now, "updated_at": now} for _, paper in new_papers]
+    ids = [paper_id for chunk in chunks(rows) for paper_id in conn.execute(statement, list(chunk)).scalars()]
+    inserted = list(zip(ids, new_papers, strict=True))
+    _append(conn, paper_links, [row for paper_id, (_, paper) in inserted for row in _link_rows(paper_id, paper)])
+    return {label: paper_id for paper_id, (label, _) in inserted}
+
+
+def _paper_values(paper: Paper) -> dict:
     return {
         "title": paper.title,
         "title_key": paper.title_key,
         "abstract": paper.abstract,
         "published_on": paper.published_on,
         "author_count": paper.author_count,
-        "created_at": now,
-        "updated_at": now,
     }
 
 
-def _listing_row(source_file_id: int, ids: dict[str, int], sighting: Sighting) -> dict:
+def _link_rows(paper_id: int, paper: Paper) -> list[dict]:
+    return [{"paper_id": paper_id, "url": link.url, "kind": link.kind, "repo": link.repo} for link in paper.links]
+
+
+def _listing_row(source_file_id: int, paper_id: int, sighting: Sighting) -> dict:
     record = sighting.record
     return {
         "source_file_id": source_file_id,
         "position": record.position,
-        "paper_id": ids[sighting.paper.title_key],
+        "paper_id": paper_id,
         "line_no": record.line_no,
         "raw_title": record.raw_title,
         "raw_abstract": record.raw_abstract,
         "raw_meta": record.raw_meta,
+        "title_key": sighting.paper.title_key,
+        "abstract_key": sighting.paper.abstract_key,
     }
+
+
+# --------------------------------------------------------------------------- rebuild
+
+
+@dataclass(frozen=True)
+class RebuildCounts:
+    listings: int
+    papers: int
+    papers_changed: int  # inserted, updated or deleted
+
+
+def rebuild_papers(engine: Engine) -> RebuildCounts:
+    """Re-derive papers and paper_links from the raw text in listings, in one transaction.
+
+    Every sighting is parsed again with the current rules and clustered from
+    scratch, so the result is what a fresh load of the same files gives. A paper
+    keeps its paper_id when one of its sightings already pointed at it.
+    """
+    now = utcnow()
+    with engine.begin() as conn:
+        rows = list(_all_sightings(conn))
+        members = [_member_from_row(row) for row in rows]
+        labels = components([m.paper for m in members])
+        clusters: dict[int, list[int]] = defaultdict(list)
+        for index, label in enumerate(labels):
+            clusters[label].append(index)
+        stored = {row.paper_id: row for row in conn.execute(sa.select(papers))}
+        claimed: set[int] = set()
+        new_papers: list[tuple[int, Paper]] = []
+        paper_ids: dict[int, int] = {}
+        changed = 0
+        conn.execute(paper_links.delete())
+        for label in sorted(clusters, key=lambda lb: min(members[i].rank for i in clusters[lb])):
+            paper, _ = merge([members[i] for i in clusters[label]])
+            reusable = sorted({rows[i].paper_id for i in clusters[label]} - claimed)
+            if not reusable:
+                new_papers.append((label, paper))
+                continue
+            paper_ids[label] = reusable[0]
+            claimed.add(reusable[0])
+            changed += _rewrite_paper(conn, reusable[0], paper, stored[reusable[0]], now)
+        paper_ids.update(_insert_papers(conn, new_papers, now))
+        _repoint_listings(conn, rows, members, [paper_ids[label] for label in labels])
+        orphans = sorted(set(stored) - claimed)
+        for chunk in chunks(orphans):
+            conn.execute(papers.delete().where(papers.c.paper_id.in_(chunk)))
+    return RebuildCounts(len(rows), len(clusters), changed + len(new_papers) + len(orphans))
+
+
+def _all_sightings(conn: Connection) -> Iterator[sa.Row]:
+    query = (
+        sa.select(
+            listings.c.source_file_id,
+            listings.c.paper_id,
+            listings.c.position,
+            listings.c.line_no,
+            listings.c.raw_title,
+            listings.c.raw_abstract,
+            listings.c.raw_meta,
+            listings.c.title_key,
+            listings.c.abstract_key,
+            source_files.c.path,
+            source_files.c.sha256,
+            source_files.c.listed_on,
+        )
+        .join(source_files, source_files.c.source_file_id == listings.c.source_file_id)
+        .order_by(listings.c.source_file_id, listings.c.position)
+    )
+    return conn.execute(query)
+
+
+def _rewrite_paper(conn: Connection, paper_id: int, paper: Paper, row: sa.Row, now: dt.datetime) -> bool:
+    """Store a rebuilt paper under an existing id (its links were cleared); return whether its row changed."""
+    values = _paper_values(paper)
+    changed = any(getattr(row, name) != value for name, value in values.items())
+    if changed:
+        conn.execute(papers.update().where(papers.c.paper_id == paper_id).values(**values, updated_at=now))
+    _append(conn, paper_links, _link_rows(paper_id, paper))
+    return changed
+
+
+def _repoint_listings(conn: Connection, rows: list[sa.Row], members: list[Member], paper_ids: list[int]) -> None:
+    """Listings whose paper or blocking keys changed get the new values."""
+    updates = []
+    for row, member, paper_id in zip(rows, members, paper_ids, strict=True):
+        wanted = (paper_id, member.paper.title_key, member.paper.abstract_key)
+        if (row.paper_id, row.title_key, row.abstract_key) != wanted:
+            updates.append(dict(zip(("pid", "tk", "ak"), wanted, strict=True), sf=row.source_file_id, pos=row.position))
+    statement = (
+        listings.update()
+        .where(listings.c.source_file_id == sa.bindparam("sf"), listings.c.position == sa.bindparam("pos"))
+        .values(paper_id=sa.bindparam("pid"), title_key=sa.bindparam("tk"), abstract_key=sa.bindparam("ak"))
+    )
+    for chunk in chunks(updates):
+        conn.execute(statement, list(chunk))
 
 
 # --------------------------------------------------------------------------- bulk writes
@@ -309,14 +511,24 @@ RUN_COUNT_COLUMNS = (
 
 
 def _delete_previous_load(conn: Connection, sha256: str) -> None:
-    """--force: remove a file's earlier load (source_files row and listings) in the caller's transaction.
+    """--force: remove a file's earlier load in the caller's transaction.
 
-    Papers and links stay: other files may list them, and reloading the file
-    finds them again by title_key instead of duplicating them.
+    Its source_files row and listings go, and so do papers (with their links)
+    that no other listing keeps: reloading the file then finds or creates its
+    papers exactly as a first load would, without duplicates.
     """
     previous = sa.select(source_files.c.source_file_id).where(source_files.c.sha256 == sha256)
+    its_papers = sa.select(listings.c.paper_id).where(listings.c.source_file_id.in_(previous)).distinct()
+    paper_ids = list(conn.execute(its_papers).scalars())
     conn.execute(listings.delete().where(listings.c.source_file_id.in_(previous)))
     conn.execute(source_files.delete().where(source_files.c.sha256 == sha256))
+    for chunk in chunks(paper_ids):
+        kept = sa.select(listings.c.paper_id).where(listings.c.paper_id.in_(chunk))
+        orphans = sa.and_(papers.c.paper_id.in_(chunk), papers.c.paper_id.not_in(kept))
+        conn.execute(
+            paper_links.delete().where(paper_links.c.paper_id.in_(sa.select(papers.c.paper_id).where(orphans)))
+        )
+        conn.execute(papers.delete().where(orphans))
 
 
 INTERRUPTED_MESSAGE = "interrupted: the process ended before the run finished; the files it committed stay loaded"

@@ -200,6 +200,17 @@ def check_load(
     return summary
 
 
+def rebuild(engine: Engine) -> load.RebuildCounts:
+    """Re-derive papers and paper_links from the raw text kept in listings (after the rules change).
+
+    Holds the load lock: a rebuild and a load never run at once (LockNotAcquired otherwise).
+    """
+    with locks.load_lock(engine):
+        ensure_schema(engine)
+        with database_errors(engine.url):
+            return load.rebuild_papers(engine)
+
+
 def _process_all(job: _Job, files: list[Path], summary: RunSummary) -> None:
     job.progress.start(files)
     for path in files:
@@ -294,7 +305,7 @@ def _stream_file(job: _Job, facts: Fingerprint) -> FileResult:
         tally = _Tally()
         tally.add(problems)
         sightings = _sightings(page, problems, tally, hashed, facts, job.progress)
-        counts = load.FileCounts(papers_inserted=0, papers_updated=0)
+        counts = load.FileCounts()
         if job.dry_run:
             for _ in sightings:
                 pass
@@ -316,7 +327,7 @@ def _stream_file(job: _Job, facts: Fingerprint) -> FileResult:
         papers_inserted=counts.papers_inserted,
         papers_updated=counts.papers_updated,
         records_rejected=tally.records_rejected,
-        fields_rejected=tally.fields_rejected,
+        fields_rejected=tally.fields_rejected + len(counts.disagreements),
     )
 
 

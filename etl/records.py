@@ -21,8 +21,9 @@ LEVELS = (LEVEL_FILE, LEVEL_RECORD, LEVEL_FIELD)
 
 LINK_GITHUB_REPO = "github_repo"
 LINK_GITHUB_PAGES = "github_pages"
+LINK_GIST = "gist"
 LINK_OTHER = "other"
-LINK_KINDS = (LINK_GITHUB_REPO, LINK_GITHUB_PAGES, LINK_OTHER)
+LINK_KINDS = (LINK_GITHUB_REPO, LINK_GITHUB_PAGES, LINK_GIST, LINK_OTHER)
 
 # How a page's listing date was found, best first (source_files.listed_on_source).
 LISTED_ON_OPTION = "option"
@@ -84,9 +85,14 @@ class Page:
 
 @dataclass(frozen=True)
 class Link:
-    url: str
+    url: str  # normalised (links.normalise_url)
     kind: str
-    repo: str | None = None
+    repo: str | None = None  # lowercase "owner/name" for a GitHub repository
+
+    @property
+    def identity(self) -> str:
+        """What makes two links one: the repository for GitHub, else the URL."""
+        return f"repo:{self.repo}" if self.repo else self.url
 
 
 @dataclass(frozen=True)
@@ -99,6 +105,7 @@ class Paper:
     published_on: dt.date | None
     author_count: int | None
     links: tuple[Link, ...] = ()
+    abstract_key: str = ""
 
 
 @dataclass(frozen=True)

@@ -89,7 +89,7 @@ papers = Table(
     metadata,
     Column("paper_id", Integer, primary_key=True),
     Column("title", Text, nullable=False),
-    Column("title_key", Text, nullable=False, unique=True),
+    Column("title_key", Text, nullable=False, index=True),  # not unique: unrelated papers may share a short title
     Column("abstract", Text, nullable=False),
     Column("published_on", Date, index=True),
     Column("author_count", Integer),
@@ -119,6 +119,9 @@ listings = Table(
     Column("raw_title", Text, nullable=False),
     Column("raw_abstract", Text, nullable=False),
     Column("raw_meta", Text),
+    # Blocking keys of this sighting (etl.dedup): where a new sighting's candidates are looked up.
+    Column("title_key", Text, nullable=False, index=True),
+    Column("abstract_key", Text, nullable=False, index=True),
     Index(None, "paper_id"),
 )
 

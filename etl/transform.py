@@ -10,13 +10,18 @@ dataclasses out.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
+import logging
 import re
 import unicodedata
 
 from dateutil import parser as dateparser
+from pylatexenc import latex2text
+from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec
 
 from .extract import LISTING_DATE_RE, MONTHS
-from .links import extract_links
+from .links import URL_RE, extract_links, strip_trailing_punctuation
 from .records import (
     LEVEL_FIELD,
     LEVEL_RECORD,
@@ -30,6 +35,10 @@ from .records import (
     excerpt,
 )
 
+log = logging.getLogger(__name__)
+# pylatexenc warns on stderr about markup it cannot render; the fallback below handles that.
+logging.getLogger("pylatexenc").setLevel(logging.ERROR)
+
 # A date in a file name: 2026-03-12 or 20260312, standing alone (not touching a
 # letter or digit), so that hex hashes such as "39951104f2" are not read as dates.
 FILE_NAME_DATE_RE = re.compile(r"(?<![A-Za-z0-9])(\d{4})-?(\d{2})-?(\d{2})(?![A-Za-z0-9])")
@@ -39,6 +48,40 @@ AUTHORS_RE = re.compile(r"^\s*•\s*(\d+)\s+authors?\s*$", re.IGNORECASE)
 TRAILING_COUNT_RE = re.compile(r"^(?P<date>.*?\d{4})\s+\d{1,6}$")
 FOUR_DIGIT_YEAR_RE = re.compile(r"(?<!\d)\d{4}(?!\d)")
 LATEX_COMMAND_RE = re.compile(r"\\[A-Za-z]+")
+# Characters that mean a text may hold LaTeX markup; text without them skips pylatexenc.
+LATEX_TRIGGER_RE = re.compile(r"[\\$`{}]|''")
+# Formatting commands whose backslash the capture lost ("mathcal{O}(d^2)", "$textbf{…}").
+STRIPPED_COMMAND_RE = re.compile(
+    r"(?<![\\A-Za-z])(?:mathcal|mathbf|mathrm|mathbb|mathit|mathsf|boldsymbol|textbf|textit|texttt|textrm|emph)\{"
+)
+UNESCAPED_SPECIAL_RE = re.compile(r"(?<!\\)(?P<char>[%&#])")
+UNESCAPED_DOLLAR_RE = re.compile(r"(?<!\\)\$")
+# Inline math: "$…$" whose content neither starts nor ends with a space (unlike "$5 and $10").
+MATH_SPAN_RE = re.compile(r"(?<!\\)\$(?=[^\s$])(?:\\.|[^$\\])*?(?<=[^\s\\])\$")
+# \url{…} and \href{…}{…}: the URL (and the link text) as plain text.
+LATEX_URL_RE = re.compile(r"\\(?:url\s*\{(?P<url>[^{}\s]+)\}|href\s*\{(?P<href>[^{}\s]+)\}\s*\{(?P<text>[^{}]*)\})")
+# A URL and a brace group glued to it: "{here}" or the URL repeated, both capture artefacts.
+URL_WITH_ARTEFACT_RE = re.compile(r"(?P<url>" + URL_RE.pattern + r")(?:\{[^{}\s]*\})?", re.IGNORECASE)
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+# Mathematical Alphanumeric Symbols ("\mathcal{O}" -> "𝒪") back to plain letters and digits.
+_MATH_ALPHANUMERIC = {cp: unicodedata.normalize("NFKC", chr(cp)) for cp in range(0x1D400, 0x1D800)}
+# Symbols pylatexenc renders from math that plain-text captures spell out ("\sqrt{T}" -> "√(T)" vs "sqrt(T)").
+_SYMBOL_WORDS = {ord("√"): " sqrt "}
+_JOINERS_RE = re.compile(r"[-‐‑‒–'’]")
+_WORD_RE = re.compile(r"[^\W_]+")
+# Abbreviation macros papers define, and citations (which have no text of their own).
+_EXTRA_MACROS = [
+    MacroTextSpec("ie", "i.e."),
+    MacroTextSpec("eg", "e.g."),
+    MacroTextSpec("etal", "et al."),
+    MacroTextSpec("wrt", "w.r.t."),
+    MacroTextSpec("cf", "cf."),
+    MacroTextSpec("vs", "vs."),
+    MacroTextSpec("cite", ""),
+    MacroTextSpec("citep", ""),
+    MacroTextSpec("citet", ""),
+    *(MacroTextSpec(name, f"{name} ") for name in ("log", "ln", "exp", "max", "min", "sup", "inf", "arg", "det")),
+]
 # Two defaults that differ in every field: a part the text does not give shows up as a difference.
 _PROBE_DEFAULTS = (dt.datetime(2001, 1, 1), dt.datetime(2002, 2, 2))
 # A header date is resolved to a year at most this far before the file's mtime (covers Feb 29).
@@ -46,20 +89,138 @@ HEADER_YEAR_LOOKBACK = 8
 
 
 def clean_text(text: str) -> str:
-    """Unicode NFC and white space collapsed to single spaces."""
-    return " ".join(unicodedata.normalize("NFC", text).split())
+    """Unicode NFC, zero-width characters dropped, white space collapsed to single spaces."""
+    text = unicodedata.normalize("NFC", text).translate(_ZERO_WIDTH)
+    return " ".join(text.split())
+
+
+def normalise_text(raw: str) -> str:
+    """Display text of a title or abstract: LaTeX markup turned into text, link
+    artefacts removed, then ``clean_text``.
+
+    URLs are set aside before the LaTeX conversion so that it cannot damage them.
+    """
+    text = LATEX_URL_RE.sub(_latex_url_as_text, clean_text(raw))
+    text, urls = _set_urls_aside(text)
+    if LATEX_TRIGGER_RE.search(text):
+        text = latex_to_text(text)
+    for index, url in enumerate(urls):
+        text = text.replace(_placeholder(index), url)
+    return clean_text(text)
+
+
+def latex_to_text(text: str) -> str:
+    """LaTeX markup to plain Unicode text with pylatexenc; never raises.
+
+    pylatexenc is only called for text that holds LaTeX characters (it is slow);
+    if it fails on some input, a rough strip of commands, braces and dollars is
+    used instead so that a load never stops on markup.
+    """
+    prepared = _prepare_latex(text)
+    try:
+        converted = _latex_converter().latex_to_text(prepared)
+    except Exception:  # pylatexenc raises several types on malformed input
+        log.debug("pylatexenc failed; stripping markup roughly", exc_info=True)
+        converted = _strip_latex_roughly(prepared)
+    if "%s" in converted and "%s" not in prepared:  # a macro missing its arguments ("$\frac{")
+        converted = _strip_latex_roughly(prepared)
+    return converted.translate(_MATH_ALPHANUMERIC)
 
 
 def title_key(title: str) -> str:
     """The deduplication key: the same paper gives the same key whatever its markup.
 
-    Accents, case, punctuation, white space, hyphenation and LaTeX math markup
-    ("SE$(n)$" / "SE(n)") do not change the key.
+    Accents, case, punctuation, white space, hyphenation and LaTeX markup
+    ("SE$(n)$" / "SE(n)", "R\\'enyi" / "Renyi") do not change the key.
     """
-    text = LATEX_COMMAND_RE.sub("", title)
-    text = unicodedata.normalize("NFKD", text)
+    return "".join(_folded_words(normalise_text(title)))
+
+
+def abstract_key(abstract: str) -> str:
+    """A fingerprint of the abstract's words (case, accents, markup and punctuation
+    ignored); empty for an empty abstract. Used to find the same abstract under
+    a different title."""
+    return _abstract_key_of_clean_text(normalise_text(abstract))
+
+
+def _abstract_key_of_clean_text(abstract: str) -> str:
+    words = _folded_words(abstract)
+    if not words:
+        return ""
+    return hashlib.blake2b(" ".join(words).encode(), digest_size=16).hexdigest()
+
+
+def folded_text(text: str) -> str:
+    """Words of ``text`` without accents, case or punctuation, space separated (for fuzzy comparison)."""
+    return " ".join(_folded_words(text))
+
+
+def _folded_words(text: str) -> list[str]:
+    text = LATEX_COMMAND_RE.sub(" ", text).translate(_SYMBOL_WORDS)
+    text = unicodedata.normalize("NFKD", text.casefold())
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return "".join(ch for ch in text.casefold() if ch.isalnum())
+    # Hyphens and apostrophes join a word ("re-weighting" = "reweighting"); other punctuation splits.
+    text = _JOINERS_RE.sub("", text)
+    return _WORD_RE.findall(text)
+
+
+def _latex_url_as_text(match: re.Match) -> str:
+    if match["url"]:
+        return match["url"]
+    return f"{match['text']} ({match['href']})" if match["text"].strip() else match["href"]
+
+
+def _set_urls_aside(text: str) -> tuple[str, list[str]]:
+    """Replace each URL (and a "{here}" / "{URL}" artefact glued to it) by a placeholder."""
+    urls: list[str] = []
+
+    def aside(match: re.Match) -> str:
+        url = strip_trailing_punctuation(match["url"])
+        urls.append(url)
+        return _placeholder(len(urls) - 1) + match["url"][len(url) :]
+
+    return URL_WITH_ARTEFACT_RE.sub(aside, text), urls
+
+
+def _placeholder(index: int) -> str:
+    # Private-use characters: LaTeX conversion leaves them alone and no capture holds them.
+    return f"\ue000{index}\ue001"
+
+
+def _prepare_latex(text: str) -> str:
+    """Make captured text safe for a LaTeX parser without changing what it says."""
+    text = STRIPPED_COMMAND_RE.sub("{", text)  # "mathcal{O}" (backslash lost in capture) -> "{O}"
+    text = UNESCAPED_SPECIAL_RE.sub(r"\\\g<char>", text)  # a literal %, & or # is not markup
+    text = text.replace("~", r"\textasciitilde{}")  # "~10%" means "about", not a non-breaking space
+    return _escape_dollars_outside_math(text)
+
+
+def _escape_dollars_outside_math(text: str) -> str:
+    """A $ outside a math span ("$5 and $10") is a dollar sign; one glued to markup is dropped."""
+    pieces, position = [], 0
+    for span in MATH_SPAN_RE.finditer(text):
+        pieces += [_literal_dollars(text[position : span.start()]), span[0]]
+        position = span.end()
+    pieces.append(_literal_dollars(text[position:]))
+    return "".join(pieces)
+
+
+def _literal_dollars(text: str) -> str:
+    text = re.sub(r"(?<!\\)\$(?=[{\\])", "", text)
+    return UNESCAPED_DOLLAR_RE.sub(r"\\$", text)
+
+
+def _strip_latex_roughly(text: str) -> str:
+    text = re.sub(r"\\([%&#$_{}])", r"\1", text)
+    text = LATEX_COMMAND_RE.sub("", text)
+    return text.replace("{", "").replace("}", "").replace("$", "")
+
+
+@functools.cache
+def _latex_converter() -> LatexNodes2Text:
+    context = latex2text.get_default_latex_context_db()
+    context.add_context_category("papers-etl", prepend=True, macros=_EXTRA_MACROS)
+    return LatexNodes2Text(latex_context=context, math_mode="text")
 
 
 def parse_published_on(raw: str) -> dt.date:
@@ -91,8 +252,9 @@ def parse_author_count(raw: str) -> int:
 def transform_record(record: RawRecord) -> tuple[Paper | None, list[Problem]]:
     """One raw record to a Paper. A bad field is NULL plus a field-level Problem;
     a record that cannot be a paper at all is None plus a record-level Problem."""
-    title = clean_text(record.raw_title)
-    key = title_key(title)
+    title = normalise_text(record.raw_title)
+    key = "".join(_folded_words(title))
+    abstract = normalise_text(record.raw_abstract or "")
     if not key:
         reason = "title has no letter or digit; check that the page was captured whole"
         return None, [Problem(LEVEL_RECORD, reason, record.line_no, excerpt(record.raw_title))]
@@ -102,12 +264,27 @@ def transform_record(record: RawRecord) -> tuple[Paper | None, list[Problem]]:
     paper = Paper(
         title=title,
         title_key=key,
-        abstract=clean_text(record.raw_abstract or ""),
+        abstract=abstract,
         published_on=published_on,
         author_count=author_count,
         links=extract_links(record.raw_abstract or ""),
+        abstract_key=_abstract_key_of_clean_text(abstract),
     )
     return paper, problems
+
+
+def record_from_listing(
+    position: int, line_no: int, raw_title: str, raw_abstract: str, raw_meta: str | None
+) -> RawRecord:
+    """A RawRecord back from its ``listings`` row (for rebuilds); the metadata lines
+    are told apart by their bullet ("• 13 authors") as on the page."""
+    authors = published = None
+    for line in (raw_meta or "").split("\n"):
+        if line.strip().startswith("•"):
+            authors = line
+        elif line.strip():
+            published = line
+    return RawRecord(position, line_no, raw_title, raw_abstract, raw_authors=authors, raw_published=published)
 
 
 def _field(parse, raw: str | None, line_no: int | None, problems: list[Problem]):
@@ -170,20 +347,3 @@ def date_in_file_name(file_name: str) -> dt.date | None:
         except ValueError:
             continue
     return None
-
-
-def merge_sightings(kept: Paper, seen: Paper) -> Paper:
-    """Combine two sightings of one paper (same title_key).
-
-    The kept sighting's title and abstract stay; a field it lacks (NULL date or
-    author count) is filled from the other sighting; links are the union.
-    """
-    extra_links = tuple(link for link in seen.links if link not in kept.links)
-    return Paper(
-        title=kept.title,
-        title_key=kept.title_key,
-        abstract=kept.abstract,
-        published_on=kept.published_on if kept.published_on is not None else seen.published_on,
-        author_count=kept.author_count if kept.author_count is not None else seen.author_count,
-        links=kept.links + extra_links,
-    )

@@ -42,8 +42,11 @@ def _pg_ctl() -> str | None:
     return found if found and os.geteuid() != 0 else None  # initdb refuses to run as root
 
 
+# One database name per test process (its template included), so that two checkouts can run the suite at once.
+PG_DBNAME = f"papers_etl_tests_{os.getpid()}"
+
 if _server_answers():
-    pg_server = factories.postgresql_noproc(host=PG_HOST, port=PG_PORT, user=PG_USER)
+    pg_server = factories.postgresql_noproc(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=PG_DBNAME)
     PG_UNAVAILABLE = None
 elif _pg_ctl():
     pg_server = factories.postgresql_proc(executable=_pg_ctl(), port=None)
@@ -53,8 +56,7 @@ else:
     PG_UNAVAILABLE = f"no PostgreSQL server answers on {PG_HOST}:{PG_PORT} and pg_ctl is not usable here"
 
 if pg_server is not None:
-    # One database name per test process, so that two checkouts can run the suite at once.
-    pg_database = factories.postgresql("pg_server", dbname=f"papers_etl_tests_{os.getpid()}")
+    pg_database = factories.postgresql("pg_server", dbname=PG_DBNAME)
 
 
 def _postgres_url(request: pytest.FixtureRequest) -> str:

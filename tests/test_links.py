@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from etl.links import classify, extract_links, github_repo, strip_trailing_punctuation
-from etl.records import LINK_GITHUB_PAGES, LINK_GITHUB_REPO, LINK_OTHER, Link
+from etl.links import classify, extract_links, github_repo, normalise_url, strip_trailing_punctuation
+from etl.records import LINK_GIST, LINK_GITHUB_PAGES, LINK_GITHUB_REPO, LINK_OTHER, Link
 
-REPO, PAGES, OTHER = LINK_GITHUB_REPO, LINK_GITHUB_PAGES, LINK_OTHER
+REPO, PAGES, GIST, OTHER = LINK_GITHUB_REPO, LINK_GITHUB_PAGES, LINK_GIST, LINK_OTHER
 
 CASES = [
     # --- plain GitHub repository links
@@ -111,7 +111,7 @@ CASES = [
     ("https://github.com", [("https://github.com", OTHER, None)]),
     ("https://github.com/", [("https://github.com/", OTHER, None)]),
     ("https://github.com/-bad-/tool", [("https://github.com/-bad-/tool", OTHER, None)]),
-    ("https://gist.github.com/someone/abc123", [("https://gist.github.com/someone/abc123", OTHER, None)]),
+    ("https://gist.github.com/someone/abc123", [("https://gist.github.com/someone/abc123", GIST, None)]),
     # --- GitHub Pages
     ("Samples: https://lab.github.io/project/.", [("https://lab.github.io/project/", PAGES, None)]),
     ("project page https://my-lab.github.io", [("https://my-lab.github.io", PAGES, None)]),
@@ -167,17 +167,21 @@ CASES = [
 
 @pytest.mark.parametrize(("text", "expected"), CASES)
 def test_extract_links(text, expected):
-    assert extract_links(text) == tuple(Link(url, kind, repo) for url, kind, repo in expected)
+    # Expected URLs are written as on the page; links carry them normalised.
+    assert extract_links(text) == tuple(Link(normalise_url(url), kind, repo) for url, kind, repo in expected)
 
 
 def test_there_are_plenty_of_link_cases():
     assert len(CASES) >= 60
 
 
-def test_link_urls_are_substrings_of_the_text():
+def test_link_urls_are_normalised_urls_found_in_the_text():
     for text, _ in CASES:
         for link in extract_links(text):
-            assert link.url in text
+            assert link.url.startswith("https://")
+            assert not link.url.endswith("/")
+            host_and_path = link.url.removeprefix("https://").casefold()
+            assert host_and_path in text.replace("\\_", "_").casefold()
 
 
 def test_only_github_repo_links_have_a_repo():
@@ -225,7 +229,24 @@ def test_github_repo(segments, repo):
     assert github_repo(segments) == repo
 
 
-def test_classify_keeps_the_url_as_written():
-    assert classify("GitHub.com/Owner/Repo") == Link("GitHub.com/Owner/Repo", REPO, "owner/repo")
-    assert classify("https://x.github.io/") == Link("https://x.github.io/", PAGES)
-    assert classify("https://example.org") == Link("https://example.org", OTHER)
+def test_classify_normalises_the_url():
+    assert classify("GitHub.com/Owner/Repo") == Link("https://github.com/Owner/Repo", REPO, "owner/repo")
+    assert classify("http://x.github.io/") == Link("https://x.github.io", PAGES)
+    assert classify("https://Example.org/A?q=1#f") == Link("https://example.org/A?q=1#f", OTHER)
+    assert classify("https://gist.github.com/u/1") == Link("https://gist.github.com/u/1", GIST)
+
+
+@pytest.mark.parametrize(
+    ("text", "repos"),
+    [
+        ("https://github.com/a/b and https://github.com/a/b/ and github.com/A/B/tree/main", ["a/b"]),
+        ("https://github.com/a/my\\_repo", ["a/my_repo"]),
+        ("code at github.com/a/b.Next we show", ["a/b"]),
+        ("code\u3002https://github.com/a/b\u3002more", ["a/b"]),
+        ("https://github.com/a/b\u200bnext", ["a/b"]),
+        ("\\url{https://github.com/a/b} and \\href{https://github.com/c/d}{code}", ["a/b", "c/d"]),
+        ("https://github.com/a/b.js.", ["a/b.js"]),
+    ],
+)
+def test_link_pitfalls(text, repos):
+    assert [link.repo for link in extract_links(text)] == repos

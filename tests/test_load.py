@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pages import GARDENS, LANTERN, ORBITS, ORBITS_PLAIN, WAVELETS, compact_page, daily_meta_page, daily_page
 
 from etl import load
 from etl.errors import DatabaseError, NoInputError
-from etl.pipeline import run_load
+from etl.pipeline import rebuild, run_load
 
 CONTENT_TABLES = ("papers", "paper_links", "source_files", "listings")
 
@@ -57,12 +60,12 @@ def test_a_page_loads_papers_links_listings_and_its_source_file(engine, page_dir
     assert rows(engine, "SELECT title, published_on, author_count FROM papers ORDER BY paper_id") == [
         (WAVELETS[0], None, None),
         (GARDENS[0], None, None),
-        (ORBITS[0], None, None),
+        (ORBITS_PLAIN[0], None, None),  # LaTeX markup turned into text
     ]
     assert rows(engine, "SELECT url, kind, repo FROM paper_links ORDER BY url") == [
-        ("github.com/orbit-ml/se3-orbits/tree/main/src", "github_repo", "orbit-ml/se3-orbits"),
-        ("https://gardens.github.io/site/", "github_pages", None),
+        ("https://gardens.github.io/site", "github_pages", None),
         ("https://github.com/Example-Lab/WaveTok", "github_repo", "example-lab/wavetok"),
+        ("https://github.com/orbit-ml/se3-orbits/tree/main/src", "github_repo", "orbit-ml/se3-orbits"),
     ]
     assert rows(engine, "SELECT layout, listed_on, listed_on_source, record_count, size_bytes FROM source_files") == [
         ("daily", dt.date(2026, 3, 12), "file_name", 3, (folder / "2026-03-12-daily.txt").stat().st_size)
@@ -316,3 +319,143 @@ def test_a_run_stopped_by_an_unexpected_error_is_marked_failed(engine, page_dir,
     assert rows(engine, "SELECT status, message, finished_at IS NOT NULL FROM etl_runs") == [
         ("failed", "stopped by KeyboardInterrupt", True)
     ]
+
+
+# --------------------------------------------------------------------------- deduplication across files and runs
+
+SPEECH = (
+    "We route tokens by acoustic context in sparse mixtures of experts for speech recognition and halve the compute"
+    " needed to reach the same word error rate on three public benchmarks; code: https://github.com/speech-lab/moe."
+)
+GRAPHS = (
+    "A survey of graph neural networks for molecule property prediction that covers message passing, equivariant"
+    " layers and pre-training, with a benchmark of twenty models on eight data sets (github.com/mol/gnn-bench/)."
+)
+WORLD = (
+    "World models trained on video predict the consequences of actions; we scale them to ten thousand hours of"
+    " driving footage and show planning gains on closed-loop benchmarks. Project page: https://wm.github.io/."
+)
+GENERIC_A = "Scaling laws for protein language models: loss falls as a power law of compute across five orders of size."
+GENERIC_B = "Scaling laws for retrieval: index size and recall trade off predictably across ten corpora we release."
+DEDUP_PAGES = {
+    "2026-03-01-daily.txt": daily_page(
+        "Mar 1", [("Sparse Experts for $\\mathcal{O}(1)$ Speech", SPEECH), ("Scaling Laws", GENERIC_A)]
+    ),
+    "2026-03-02-daily.txt": daily_meta_page(
+        "Mar 2",
+        [
+            ("Sparse experts for O(1) speech", SPEECH, "  • 3 authors", "Jun 7, 2023"),
+            ("Graph Networks for Molecules", GRAPHS, "  • 5 authors", "Jan 2, 2024"),
+            ("Scaling Laws", GENERIC_B, "  • 2 authors", "Feb 1, 2024"),
+        ],
+    ),
+    "search.txt": compact_page([("Graph Networks for Molecules: A Survey", GRAPHS), ("World Models at Scale", WORLD)]),
+    "2026-03-03-daily.txt": daily_meta_page(
+        "Mar 3",
+        [
+            ("Sparse Experts for O(1) Speech", SPEECH, "  • 4 authors", "Jun 7, 2023"),
+            ("World Models at Scale", WORLD.replace("github.io/", "github.io"), "  • 9 authors", "May 5, 2025"),
+        ],
+    ),
+    "2026-03-04-daily.txt": daily_page(
+        "Mar 4", [("World-Models at Scale", WORLD), ("Sparse Experts for O(1) Speech", SPEECH)]
+    ),
+}
+
+
+def reset(engine) -> None:
+    with engine.begin() as conn:
+        for table in ("rejects", "listings", "paper_links", "papers", "source_files", "etl_runs"):
+            conn.execute(sa.text(f"DELETE FROM {table}"))
+
+
+def papers_ids_aside(engine) -> list[tuple]:
+    """Each paper's row, links and listings (file name, position), without ids or timestamps."""
+    papers_rows = rows(engine, "SELECT paper_id, title, title_key, abstract, published_on, author_count FROM papers")
+    links = rows(engine, "SELECT paper_id, url, kind, repo FROM paper_links")
+    listed = rows(
+        engine,
+        "SELECT l.paper_id, s.path, l.position FROM listings l JOIN source_files s USING (source_file_id)",
+    )
+    result = []
+    for paper_id, *fields in papers_rows:
+        paper_links = sorted(link[1:] for link in links if link[0] == paper_id)
+        sightings = sorted((os.path.basename(path), position) for pid, path, position in listed if pid == paper_id)
+        result.append((*fields, tuple(paper_links), tuple(sightings)))
+    return sorted(result, key=repr)
+
+
+def test_sightings_across_files_become_one_paper_by_the_documented_rule(engine, page_dir):
+    summary = run_load(engine, [page_dir(DEDUP_PAGES)])
+
+    assert summary.counts["records_read"] == 11
+    assert summary.counts["papers_inserted"] == 5  # speech, graphs, two "Scaling Laws", world models
+    assert sorted(rows(engine, "SELECT title, published_on, author_count FROM papers"), key=repr) == [
+        ("Graph Networks for Molecules", dt.date(2024, 1, 2), 5),  # same abstract, the title with a subtitle joins
+        ("Scaling Laws", None, None),  # a generic title: two unrelated papers
+        ("Scaling Laws", dt.date(2024, 2, 1), 2),
+        ("Sparse Experts for O(1) Speech", dt.date(2023, 6, 7), 4),  # LaTeX title of Mar 1; 3 vs 4 authors: larger
+        ("World Models at Scale", dt.date(2025, 5, 5), 9),
+    ]
+    assert sorted(rows(engine, "SELECT DISTINCT repo FROM paper_links WHERE repo IS NOT NULL")) == [
+        ("mol/gnn-bench",),
+        ("speech-lab/moe",),
+    ]
+
+
+def test_disagreeing_sightings_are_field_rejects(engine, dedup_folder):
+    summary = run_load(engine, [dedup_folder])
+
+    assert (summary.status, summary.counts["fields_rejected"]) == ("partial", 1)
+    # The Mar 3 page (loaded after Mar 2) brings the second author count.
+    assert rows(
+        engine, "SELECT s.path, r.level, r.line_no, r.reason FROM rejects r JOIN source_files s USING (path)"
+    ) == [
+        (
+            str(dedup_folder / "2026-03-03-daily.txt"),
+            "field",
+            13,
+            "author count 4 disagrees with 3 given by another sighting of the same paper;"
+            " kept 4 (the value most sightings give, on a tie the largest)",
+        )
+    ]
+
+
+@pytest.fixture
+def dedup_folder(page_dir):
+    return page_dir(DEDUP_PAGES)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(order=st.permutations(sorted(DEDUP_PAGES)), cuts=st.sets(st.integers(1, len(DEDUP_PAGES) - 1)))
+def test_papers_do_not_depend_on_file_order_or_runs(engine, dedup_folder, order, cuts):
+    reset(engine)
+    run_load(engine, [dedup_folder])
+    expected = papers_ids_aside(engine)
+
+    reset(engine)
+    bounds = [0, *sorted(cuts), len(order)]
+    for start, end in itertools.pairwise(bounds):
+        run_load(engine, [dedup_folder / name for name in order[start:end]])
+    assert papers_ids_aside(engine) == expected
+
+    run_load(engine, [dedup_folder])  # idempotent: every file is skipped
+    rebuild(engine)  # and a rebuild re-derives the same rows
+    assert papers_ids_aside(engine) == expected
+
+
+def test_rebuild_restores_what_a_fresh_load_gives(engine, dedup_folder):
+    run_load(engine, [dedup_folder])
+    expected = papers_ids_aside(engine)
+    ids_before = rows(engine, "SELECT paper_id FROM papers ORDER BY paper_id")
+    with engine.begin() as conn:  # as if the rules had changed since the load
+        conn.execute(sa.text("UPDATE papers SET title = 'stale', author_count = NULL"))
+        conn.execute(sa.text("DELETE FROM paper_links"))
+        conn.execute(sa.text("UPDATE listings SET title_key = 'old', abstract_key = 'old'"))
+
+    counts = rebuild(engine)
+
+    assert (counts.listings, counts.papers, counts.papers_changed) == (11, 5, 5)
+    assert papers_ids_aside(engine) == expected
+    assert rows(engine, "SELECT paper_id FROM papers ORDER BY paper_id") == ids_before  # ids kept
+    assert scalar(engine, "SELECT count(*) FROM listings WHERE title_key = 'old'") == 0

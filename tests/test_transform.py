@@ -22,8 +22,8 @@ from etl.records import (
     RawRecord,
 )
 from etl.transform import (
+    abstract_key,
     clean_text,
-    merge_sightings,
     parse_author_count,
     parse_published_on,
     resolve_listed_on,
@@ -201,15 +201,16 @@ def test_transform_clean_record():
     paper, problems = transform_record(record)
     assert problems == []
     assert paper == Paper(
-        title="Orbit Attention on SE$(3)$",
+        title="Orbit Attention on SE(3)",
         title_key="orbitattentiononse3",
         abstract="Attention over orbits. Code: github.com/Orbit-Attn/Orbit-SE3, demo https://orbit.github.io.",
         published_on=dt.date(2026, 3, 10),
         author_count=7,
         links=(
-            Link("github.com/Orbit-Attn/Orbit-SE3", LINK_GITHUB_REPO, "orbit-attn/orbit-se3"),
+            Link("https://github.com/Orbit-Attn/Orbit-SE3", LINK_GITHUB_REPO, "orbit-attn/orbit-se3"),
             Link("https://orbit.github.io", LINK_GITHUB_PAGES),
         ),
+        abstract_key=abstract_key("ATTENTION over orbits; code github.com/orbit-attn/orbit-se3 demo https://orbit.github.io"),
     )
 
 
@@ -271,7 +272,7 @@ def test_transform_latex_variants_share_a_key():
     latex, _ = transform_record(RawRecord(1, 1, "Orbit Attention on SE$(3)$", "x"))
     plain, _ = transform_record(RawRecord(1, 1, "Orbit Attention on SE(3)", "y"))
     assert latex.title_key == plain.title_key
-    assert latex.title != plain.title
+    assert latex.title == plain.title == "Orbit Attention on SE(3)"
 
 
 def test_transform_records_of_a_page():
@@ -375,47 +376,6 @@ def test_listing_date_from_file_name(file_name, expected):
 def test_file_name_without_date_falls_back_to_header():
     result = resolve_listed_on("Mar 13", "002_39951104f27984dd.txt", local_ts(2026, 4, 1))
     assert (result.value, result.source) == (dt.date(2026, 3, 13), LISTED_ON_HEADER)
-
-
-# --------------------------------------------------------------------------- merge_sightings
-
-
-def paper(**fields) -> Paper:
-    defaults = dict(title="T", title_key="t", abstract="A", published_on=None, author_count=None, links=())
-    return Paper(**(defaults | fields))
-
-
-REPO = Link("https://github.com/a/b", LINK_GITHUB_REPO, "a/b")
-PAGES = Link("https://a.github.io", LINK_GITHUB_PAGES)
-OTHER = Link("https://example.org", LINK_OTHER)
-
-
-def test_merge_keeps_title_and_abstract_of_the_kept_sighting():
-    kept = paper(title="SE$(3)$ Nets", abstract="First abstract.")
-    seen = paper(title="SE(3) Nets", abstract="Second abstract.")
-    merged = merge_sightings(kept, seen)
-    assert (merged.title, merged.abstract, merged.title_key) == ("SE$(3)$ Nets", "First abstract.", "t")
-
-
-def test_merge_fills_missing_fields_from_the_other_sighting():
-    kept = paper()
-    seen = paper(published_on=dt.date(2023, 6, 7), author_count=13)
-    merged = merge_sightings(kept, seen)
-    assert (merged.published_on, merged.author_count) == (dt.date(2023, 6, 7), 13)
-
-
-def test_merge_does_not_overwrite_known_fields():
-    kept = paper(published_on=dt.date(2023, 6, 7), author_count=13)
-    seen = paper(published_on=dt.date(2024, 1, 1), author_count=2)
-    merged = merge_sightings(kept, seen)
-    assert (merged.published_on, merged.author_count) == (dt.date(2023, 6, 7), 13)
-
-
-def test_merge_unions_links_in_order_without_repeats():
-    merged = merge_sightings(paper(links=(REPO, PAGES)), paper(links=(OTHER, REPO)))
-    assert merged.links == (REPO, PAGES, OTHER)
-    assert merge_sightings(paper(), paper(links=(OTHER,))).links == (OTHER,)
-    assert merge_sightings(paper(links=(PAGES,)), paper()).links == (PAGES,)
 
 
 @pytest.mark.parametrize("raw", ["Jun 7, 23", "7 Jun 23"])

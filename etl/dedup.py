@@ -1,0 +1,219 @@
+"""Deduplication: which sightings are one paper, and what that paper's row holds.
+
+Pure functions over ``Paper`` values; ``load`` and ``rebuild`` feed them.
+
+*Same paper.* Two sightings are one paper when their ``title_key`` is equal and
+their abstracts agree (one is empty, they are equal, one is a truncation of the
+other, or they are at least ``ABSTRACT_SIMILARITY`` % alike), or when their
+abstracts are the same (and long enough to mean it) and their titles are alike
+(at least ``TITLE_SIMILARITY`` % by rapidfuzz's token-set ratio) without
+differing in a number ("Part I" / "Part II", "GPT-3" / "GPT-4").
+
+*Blocking.* Candidates are only compared within a block: sightings sharing a
+``title_key`` or an ``abstract_key``, so the work grows with the data, never with
+all pairs. Sightings with the same pair of keys are compared once.
+
+*Clusters.* A paper is a connected component of that relation. Components do not
+depend on the order sightings arrive in, which is what makes loads order- and
+split-independent.
+
+*Merge rule* (documented in docs/schema.md): title and abstract come from the
+earliest sighting (earliest listing date, then the file's sha256, then the
+position on the page); the publication date and author count are the value most
+sightings give (ties: the earliest date, the largest count); links are the union,
+one per repository or URL (the smallest URL as the representative). Sightings
+that give another date or count than the one kept are reported as disagreements.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from .records import Link, Paper
+from .transform import folded_text
+
+ABSTRACT_SIMILARITY = 80  # rapidfuzz ratio (0-100) above which two abstracts are one text, revised
+TITLE_SIMILARITY = 60  # token-set ratio above which two titles over the same abstract are one paper
+MIN_ABSTRACT_WORDS = 12  # a shorter abstract is too generic to identify a paper on its own
+MIN_TRUNCATION_WORDS = 20  # a cut-off abstract must keep this many words to count as a truncation
+_ROMAN = frozenset(["i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii", "xiii", "xiv", "xv"])
+_HAS_DIGIT_RE = re.compile(r"\d")
+
+
+def same_paper(a: Paper, b: Paper) -> bool:
+    """Whether two sightings are the same paper (symmetric)."""
+    if a.title_key == b.title_key:
+        return _abstracts_agree(a, b)
+    if a.abstract_key and a.abstract_key == b.abstract_key and _identifies(a.abstract):
+        return _titles_agree(a.title, b.title)
+    return False
+
+
+def blocking_keys(paper: Paper) -> list[str]:
+    """Keys under which a sighting's candidates are searched (see ``same_paper``)."""
+    keys = [f"t:{paper.title_key}"]
+    if paper.abstract_key and _identifies(paper.abstract):
+        keys.append(f"a:{paper.abstract_key}")
+    return keys
+
+
+def _identifies(abstract: str) -> bool:
+    return len(abstract.split()) >= MIN_ABSTRACT_WORDS
+
+
+def _abstracts_agree(a: Paper, b: Paper) -> bool:
+    if not a.abstract_key or not b.abstract_key or a.abstract_key == b.abstract_key:
+        return True
+    first, second = folded_text(a.abstract), folded_text(b.abstract)
+    shorter, longer = sorted((first, second), key=len)
+    words = shorter.split()
+    if len(words) >= MIN_TRUNCATION_WORDS and longer.startswith(" ".join(words[:-1])):
+        return True  # one capture cut the abstract off (possibly mid-word)
+    return fuzz.ratio(first, second) >= ABSTRACT_SIMILARITY
+
+
+def _titles_agree(first: str, second: str) -> bool:
+    first, second = folded_text(first), folded_text(second)
+    if _distinguishing_tokens(first) != _distinguishing_tokens(second):
+        return False
+    return fuzz.token_set_ratio(first, second) >= TITLE_SIMILARITY
+
+
+def _distinguishing_tokens(folded_title: str) -> set[str]:
+    """Numbers and roman numerals: "Part I" / "Part II", "GPT-3" / "GPT-4" are different papers."""
+    return {token for token in folded_title.split() if _HAS_DIGIT_RE.search(token) or token in _ROMAN}
+
+
+# --------------------------------------------------------------------------- clusters
+
+
+def components(papers: Sequence[Paper], joined: Iterable[tuple[int, int]] = ()) -> list[int]:
+    """The cluster of each paper, as the smallest index in it.
+
+    ``joined`` lists pairs of indices already known to be one paper (sightings
+    stored under one paper_id). Everything else is decided by ``same_paper``
+    within blocks.
+    """
+    clusters = _UnionFind(len(papers))
+    for first, second in joined:
+        clusters.union(first, second)
+    by_signature: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for index, paper in enumerate(papers):
+        by_signature[(paper.title_key, paper.abstract_key)].append(index)
+    for indices in by_signature.values():  # equal keys: one paper
+        for other in indices[1:]:
+            clusters.union(indices[0], other)
+    blocks: dict[str, list[int]] = defaultdict(list)
+    for indices in by_signature.values():
+        for key in blocking_keys(papers[indices[0]]):
+            blocks[key].append(indices[0])
+    for representatives in blocks.values():
+        for position, first in enumerate(representatives):
+            for second in representatives[position + 1 :]:
+                if clusters.find(first) != clusters.find(second) and same_paper(papers[first], papers[second]):
+                    clusters.union(first, second)
+    return [clusters.find(index) for index in range(len(papers))]
+
+
+class _UnionFind:
+    def __init__(self, size: int) -> None:
+        self.parent = list(range(size))
+
+    def find(self, item: int) -> int:
+        root = item
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[item] != root:  # path compression
+            self.parent[item], item = root, self.parent[item]
+        return root
+
+    def union(self, first: int, second: int) -> None:
+        low, high = sorted((self.find(first), self.find(second)))
+        self.parent[high] = low  # the smallest index is the root: labels do not depend on union order
+
+
+# --------------------------------------------------------------------------- merge
+
+
+@dataclass(frozen=True)
+class Member:
+    """One sighting of a paper, with what orders it and locates it."""
+
+    paper: Paper
+    rank: tuple  # earliest first; see sighting_rank
+    path: str = ""
+    line_no: int | None = None
+
+
+def sighting_rank(listed_on: dt.date | None, sha256: str, position: int) -> tuple:
+    """Earliest listing date first (unknown dates last), then file sha256, then place on the page."""
+    return (listed_on is None, listed_on or dt.date.min, sha256, position)
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """A sighting whose value of a field differs from another sighting's of the same paper."""
+
+    member: Member
+    field: str  # "published_on" | "author_count"
+    value: object
+    others: tuple  # the other values given for the field
+    kept: object
+
+
+def merge(members: Sequence[Member]) -> tuple[Paper, list[Disagreement]]:
+    """The paper row for a cluster, and the sightings that disagree with it."""
+    first = min(members, key=lambda m: m.rank).paper
+    published_on = _vote([m.paper.published_on for m in members], prefer=min)
+    author_count = _vote([m.paper.author_count for m in members], prefer=max)
+    paper = Paper(
+        title=first.title,
+        title_key=first.title_key,
+        abstract=first.abstract,
+        published_on=published_on,
+        author_count=author_count,
+        links=union_links(link for m in members for link in m.paper.links),
+        abstract_key=first.abstract_key,
+    )
+    disagreements = [
+        *_disagreements(members, "published_on", published_on),
+        *_disagreements(members, "author_count", author_count),
+    ]
+    return paper, disagreements
+
+
+def _disagreements(members: Sequence[Member], field: str, kept: object) -> list[Disagreement]:
+    given = {getattr(m.paper, field) for m in members} - {None}
+    if len(given) < 2:
+        return []
+    found = []
+    for member in members:
+        value = getattr(member.paper, field)
+        if value is not None:
+            found.append(Disagreement(member, field, value, tuple(sorted(given - {value})), kept))
+    return found
+
+
+def _vote(values: list, prefer: Callable) -> object:
+    """The most frequent non-NULL value; ``prefer`` breaks ties."""
+    counts = Counter(v for v in values if v is not None)
+    if not counts:
+        return None
+    top = max(counts.values())
+    return prefer(v for v, n in counts.items() if n == top)
+
+
+def union_links(links: Iterable[Link]) -> tuple[Link, ...]:
+    """One link per repository or URL (the smallest URL represents it), sorted."""
+    chosen: dict[Hashable, Link] = {}
+    for link in links:
+        kept = chosen.get(link.identity)
+        if kept is None or link.url < kept.url:
+            chosen[link.identity] = link
+    return tuple(sorted(chosen.values(), key=lambda link: (link.kind, link.identity)))
