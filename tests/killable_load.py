@@ -12,10 +12,14 @@ test then kills it with SIGKILL, or resumes it by writing a line. Points:
 - ``after-file N``: after the N-th file committed;
 - ``before-finish``: every file committed, the run row not yet finished;
 - ``mid-replace``: ``--force`` removed the file's earlier load, in the open transaction.
+
+KILLABLE_BATCH_RECORDS, when set, is the load's batch size (load.BATCH_RECORDS), so that
+``mid-file`` can fall after a written batch on a small page.
 """
 
 from __future__ import annotations
 
+import os
 import select
 import sys
 
@@ -80,5 +84,7 @@ def install(point: str, count: int) -> None:
 if __name__ == "__main__":
     separator = sys.argv.index("--")
     point, *numbers = sys.argv[1:separator]
+    if "KILLABLE_BATCH_RECORDS" in os.environ:
+        etl.load.BATCH_RECORDS = int(os.environ["KILLABLE_BATCH_RECORDS"])
     install(point, int(numbers[0]) if numbers else 1)
     main(sys.argv[separator + 1 :], prog_name="papers-etl")

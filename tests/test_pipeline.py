@@ -29,7 +29,14 @@ from etl.pipeline import check_load, run_load
 
 KILLABLE = Path(__file__).parent / "killable_load.py"
 WAIT_S = 60  # upper bound on any wait for a subprocess; never reached when things work
-BATCH = load.CHUNK_ROWS
+BATCH = 200  # load.BATCH_RECORDS in these tests (and their subprocesses): kill points fall between batches
+
+
+@pytest.fixture(autouse=True)
+def small_batches(monkeypatch):
+    monkeypatch.setattr(load, "BATCH_RECORDS", BATCH)
+
+
 FIELD_REJECTS = "rejects (record, field)"
 
 
@@ -136,7 +143,7 @@ def start_load(args: list[str], pause_at: str | None = None, count: int = 1) -> 
     return subprocess.Popen(
         [*command, *args],
         cwd=PROJECT_ROOT,
-        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},  # this checkout's etl
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "KILLABLE_BATCH_RECORDS": str(BATCH)},
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -193,7 +200,7 @@ def processes():
     ("point", "count"),
     [
         ("run-started", 1),  # lock held, run row written, nothing loaded
-        ("mid-file", BATCH + 200),  # first file's transaction open, a batch written, not committed
+        ("mid-file", BATCH + 100),  # first file's transaction open, a batch written, not committed
         ("after-file", 1),  # first file committed, second not started
         ("before-finish", 1),  # every file committed, run row still 'running'
     ],
@@ -218,7 +225,7 @@ def test_a_load_killed_at_any_point_then_rerun_equals_an_uninterrupted_load(
 
 
 def test_a_load_killed_mid_file_leaves_no_row_of_that_file(db_url, captures, engine_of, processes):
-    processes.append(paused_load(["load", "--db", db_url, str(captures)], "mid-file", BATCH + 200))
+    processes.append(paused_load(["load", "--db", db_url, str(captures)], "mid-file", BATCH + 100))
 
     sigkill(processes[-1])
 
