@@ -9,7 +9,7 @@ from logging.config import fileConfig
 
 from alembic import context
 
-from etl.db import create_engine, resolve_url
+from etl.db import create_engine, migration_connection, resolve_url
 from etl.schema import metadata
 
 config = context.config
@@ -51,7 +51,7 @@ def run_migrations_online() -> None:
         return
     url = context.get_x_argument(as_dictionary=True).get("db") or config.attributes.get("database_url")
     engine = create_engine(str(url) if url else None)
-    with engine.connect() as conn:
+    with migration_connection(engine) as conn:
         _configure(conn)
         with context.begin_transaction():
             context.run_migrations()
