@@ -35,7 +35,7 @@ B = ("Sparse Mixtures for Tabular Learning",
      "github.com/tab-lab/sparsemix-data.")  # fmt: skip
 C = ("Graph Priors for Robot Grasping", "Grasping with graph priors; videos at https://grasp.github.io/demos/.")
 D = ("Consistency Models for Fast Sampling",
-     "We revisit diffusion distillation for consistency models, see https://github.com/fastgen/four-steps/tree/main.")  # fmt: skip
+     "We revisit diffusion distillation: https://github.com/fastgen/four-steps/tree/main.")  # fmt: skip
 E = ("Weather Forecasting with Tiny Transformers", "Tiny transformers forecast the weather a week ahead.")
 H = ("Notes on Evaluation Leakage", "Benchmarks leak into training sets; we measure how much.")
 F = ("Audio Tokens Without Codebooks", "Continuous audio tokens, code at https://github.com/sound-ai/no-codebook.")
