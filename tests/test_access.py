@@ -73,7 +73,8 @@ def test_the_role_reads_tables_and_views_and_cannot_write(runner, pg_url, bi_rol
         ).fetchone() == (ap.F[0],)
 
         for write in (
-            "INSERT INTO papers (title, title_key, abstract, created_at, updated_at) VALUES ('x', 'x', 'x', now(), now())",
+            "INSERT INTO papers (title, title_key, abstract, created_at, updated_at) "
+            "VALUES ('x', 'x', 'x', now(), now())",
             "UPDATE papers SET title = 'changed'",
             "DELETE FROM papers",
             "DELETE FROM listings",
