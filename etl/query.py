@@ -34,10 +34,11 @@ from .errors import ConfigError, EtlError
 READING_KEYWORDS = ("select", "with", "values", "table", "explain", "show", "pragma")
 FETCH_ROWS = 1000
 
-# Pragmas that only describe the schema; every other pragma (and any pragma assignment) is refused.
-SCHEMA_PRAGMAS = frozenset(
-    {"table_info", "table_xinfo", "table_list", "index_list", "index_info", "index_xinfo", "foreign_key_list"}
-)
+# Pragmas that only read (the schema, or data_version, which FTS5 reads); every other pragma is refused.
+READING_PRAGMAS = frozenset(
+    {"table_info", "table_xinfo", "table_list", "index_list", "index_info", "index_xinfo", "foreign_key_list",
+     "data_version"}
+)  # fmt: skip
 _SQLITE_READ_ACTIONS = frozenset(
     {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, getattr(sqlite3, "SQLITE_RECURSIVE", 33)}
 )
@@ -122,7 +123,11 @@ def _sqlite_read_only(url: URL) -> Iterator[Executor]:
 def _sqlite_authorizer(action: int, arg1, arg2, _db_name, _trigger) -> int:
     if action in _SQLITE_READ_ACTIONS:
         return sqlite3.SQLITE_OK
-    if action == sqlite3.SQLITE_PRAGMA and (arg1 or "").lower() in SCHEMA_PRAGMAS:
+    if action == sqlite3.SQLITE_PRAGMA and (arg1 or "").lower() in READING_PRAGMAS:
+        return sqlite3.SQLITE_OK
+    if action == sqlite3.SQLITE_UPDATE and arg1 == "sqlite_master":
+        # An FTS5 table declaring its columns when first used parses as this; a real write to the
+        # schema is still impossible (mode=ro and query_only).
         return sqlite3.SQLITE_OK
     return sqlite3.SQLITE_DENY
 
