@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 from .errors import EtlError
 
 SQLITE_TABLE = "papers_fts"
+SQLITE_COLUMNS = ("title", "abstract")  # indexed from the papers columns of the same names
 SQLITE_SHADOW_TABLES = tuple(f"{SQLITE_TABLE}_{suffix}" for suffix in ("data", "idx", "content", "docsize", "config"))
 POSTGRES_COLUMN = "search_vector"
 POSTGRES_INDEX = "ix_papers_search_vector"
