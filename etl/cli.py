@@ -13,8 +13,11 @@ Exit status of ``papers-etl load`` (also in the README), one per outcome a sched
 
 from __future__ import annotations
 
+import csv
+import dataclasses
 import datetime as dt
 import functools
+import itertools
 import json
 import logging
 import sys
@@ -27,7 +30,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
-from . import db, load
+from . import access, db, export, load, query, search
 from .errors import EtlError, LockNotAcquired
 from .pipeline import FileResult, RunSummary, check_load, rebuild, run_load
 from .pipeline import Progress as LoadProgress
@@ -351,6 +354,124 @@ def _has_schema(engine) -> bool:
 
 def _when(value: dt.datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else "-"
+
+
+# --------------------------------------------------------------------------- analyst commands
+
+
+class UsageFailure(EtlFailure):
+    """A usage error shown as one line, with the usage exit status."""
+
+    exit_code = EXIT_USAGE
+
+
+@main.command("search")
+@click.argument("terms")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(min=1), help="How many matches.")
+@click.option("--json", "as_json", is_flag=True, help="Print the matches as a JSON array.")
+@db_option
+@reports_errors
+def search_command(terms: str, limit: int, as_json: bool, db_url: str | None) -> None:
+    """Full-text search of titles and abstracts: papers with every word, best first.
+
+    Words are stemmed (distilled finds distillation) and punctuation is ignored.
+    Prints each match's title, publication date and GitHub repository.
+    """
+    with _engine(db_url) as engine, db.database_errors(engine.url):
+        matches = search.search(engine, terms, limit) if _has_schema(engine) else []
+    if as_json:
+        click.echo(json.dumps([_match_json(m) for m in matches], ensure_ascii=False, indent=2))
+        return
+    if not matches:
+        click.echo(f"no paper matches {terms!r}")
+        return
+    table = Table("#", "title", "published", "repository")
+    for m in matches:
+        table.add_row(str(m.rank), m.title, _or_dash(m.published_on), m.repo or "-")
+    Console(width=200).print(table)
+
+
+def _match_json(match: search.Match) -> dict:
+    record = dataclasses.asdict(match)
+    record["published_on"] = match.published_on.isoformat() if match.published_on else None
+    return record
+
+
+def _or_dash(value) -> str:
+    return "-" if value is None else str(value)
+
+
+@main.command("export")
+@click.argument("name")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(export.FORMATS),
+    default="csv",
+    show_default=True,
+    help="csv (with a header row) or jsonl (one JSON object per line).",
+)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="File to write (default: standard output).")
+@db_option
+@reports_errors
+def export_command(name: str, fmt: str, output: str | None, db_url: str | None) -> None:
+    """Export a table or view (papers, paper_summary, ...) as CSV or JSON lines, streaming."""
+    try:
+        export.relation(name)
+    except export.UnknownRelationError as exc:
+        raise UsageFailure(str(exc)) from None
+    with _engine(db_url) as engine, db.database_errors(engine.url):
+        if not _has_schema(engine):
+            raise EtlFailure(f"no tables yet in {db.safe_url(engine.url)}; `papers-etl load PATH...` creates them")
+        if output is None:
+            count = export.export(engine, name, fmt, sys.stdout)
+        else:
+            with export.atomic_output(output) as out:
+                count = export.export(engine, name, fmt, out)
+    if output:
+        click.echo(f"wrote {count} rows of {name} to {output}", err=True)
+
+
+@main.command("query")
+@click.argument("sql")
+@click.option("--csv", "as_csv", is_flag=True, help="Write every row as CSV (with a header) instead of a table.")
+@click.option(
+    "--max-rows",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Rows shown in the table (--csv writes them all).",
+)
+@db_option
+@reports_errors
+def query_command(sql: str, as_csv: bool, max_rows: int, db_url: str | None) -> None:
+    """Run one read-only SQL statement (SELECT ...) and print the result; statements that write are refused."""
+    with query.run_query(db_url, sql) as result:
+        if as_csv:
+            writer = csv.writer(sys.stdout, lineterminator="\n")
+            writer.writerow(result.columns)
+            writer.writerows(["" if v is None else v for v in row] for row in result.rows)
+            return
+        rows = list(itertools.islice(result.rows, max_rows + 1))
+    table = Table(*result.columns)
+    for row in rows[:max_rows]:
+        table.add_row(*("NULL" if v is None else str(v) for v in row))
+    Console(width=200).print(table)
+    more = " (more not shown: raise --max-rows or use --csv)" if len(rows) > max_rows else ""
+    click.echo(f"{min(len(rows), max_rows)} rows{more}", err=True)
+
+
+@db_group.command("grant-readonly")
+@click.argument("role")
+@db_option
+@reports_errors
+def db_grant_readonly(role: str, db_url: str | None) -> None:
+    """PostgreSQL: let an existing ROLE read every table and view (and future ones), and nothing else."""
+    with _engine(db_url) as engine:
+        schema, statements = access.grant_readonly(engine, role)
+    for statement in statements:
+        click.echo(statement)
+    click.echo(f"{role} can read every table and view in schema {schema} of {db.safe_url(engine.url)}, and write none")
 
 
 if __name__ == "__main__":  # pragma: no cover

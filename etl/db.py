@@ -19,7 +19,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from .errors import ConfigError, DatabaseError, SchemaRevisionError
@@ -153,9 +153,29 @@ def downgrade(engine: Engine, revision: str) -> None:
 def _migrate(engine: Engine, alembic_command, revision: str) -> None:
     """Run an Alembic command on one of our connections, in one transaction."""
     config = alembic_config(engine.url)
-    with database_errors(engine.url), engine.begin() as conn:
+    with database_errors(engine.url), migration_connection(engine) as conn, conn.begin():
         config.attributes["connection"] = conn
         alembic_command(config, revision)
+
+
+@contextmanager
+def migration_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection for migrations. On SQLite, foreign keys are off while batch
+    migrations copy and rename tables (SQLite's documented procedure), and
+    checked once they are done."""
+    with engine.connect() as conn:
+        if engine.dialect.name != "sqlite":
+            yield conn
+            return
+        sqlite_connection = conn.connection.driver_connection  # outside any transaction: the pragma needs that
+        sqlite_connection.execute("PRAGMA foreign_keys = OFF")
+        try:
+            yield conn
+        finally:
+            sqlite_connection.execute("PRAGMA foreign_keys = ON")
+        broken = sqlite_connection.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise DatabaseError(f"{safe_url(engine.url)}: a migration left {len(broken)} broken foreign keys")
 
 
 def ensure_schema(engine: Engine) -> None:

@@ -182,6 +182,7 @@ def _load_batch(
         clusters[label].append(index)
     paper_ids: dict[int, int] = {}  # cluster label -> paper_id
     new_papers: list[tuple[int, Paper]] = []
+    writes = _StoredPaperWrites()
     for label, indices in clusters.items():
         new_indices = [i for i in indices if i >= len(stored.members)]
         if not new_indices:
@@ -194,8 +195,9 @@ def _load_batch(
             continue
         paper_ids[label] = ids[0]
         absorbed = _absorb(conn, ids[0], ids[1:])
-        updated = _update_paper(conn, ids[0], paper, stored.rows.get(ids[0]), now)
+        updated = _stage_update(writes, ids[0], paper, stored)
         counts.papers_updated += absorbed or updated
+    writes.apply(conn, now)
     paper_ids.update(_insert_papers(conn, new_papers, now))
     _append(
         conn,
@@ -216,6 +218,7 @@ class _Stored:
     paper_ids: list[int]  # paper_id of each member
     joined: list[tuple[int, int]]  # members stored under one paper_id
     rows: dict[int, sa.Row]  # paper_id -> current papers row
+    links: dict[int, set[tuple]]  # paper_id -> its current (url, kind, repo) links
 
 
 def _stored_members(conn: Connection, new: list[Member]) -> _Stored:
@@ -225,7 +228,7 @@ def _stored_members(conn: Connection, new: list[Member]) -> _Stored:
     for column, keys in ((listings.c.title_key, title_keys), (listings.c.abstract_key, abstract_keys)):
         for chunk in chunks(keys):
             candidate_ids.update(conn.execute(sa.select(listings.c.paper_id).where(column.in_(chunk))).scalars())
-    stored = _Stored([], [], [], {})
+    stored = _Stored([], [], [], {}, defaultdict(set))
     if not candidate_ids:
         return stored
     ids = sorted(candidate_ids)
@@ -241,6 +244,8 @@ def _stored_members(conn: Connection, new: list[Member]) -> _Stored:
     for chunk in chunks(ids):
         query = sa.select(papers).where(papers.c.paper_id.in_(chunk))
         stored.rows.update((row.paper_id, row) for row in conn.execute(query))
+        for link in conn.execute(sa.select(paper_links).where(paper_links.c.paper_id.in_(chunk))):
+            stored.links[link.paper_id].add((link.url, link.kind, link.repo))
     return stored
 
 
@@ -309,18 +314,37 @@ def _absorb(conn: Connection, paper_id: int, others: list[int]) -> bool:
     return True
 
 
-def _update_paper(conn: Connection, paper_id: int, paper: Paper, row: sa.Row | None, now: dt.datetime) -> bool:
-    """Bring a stored paper (and its links) to its merged value; return whether anything changed."""
+@dataclass
+class _StoredPaperWrites:
+    """Changes to stored papers, gathered over a batch and written in bulk."""
+
+    updates: list[dict] = field(default_factory=list)
+    relinked: dict[int, Paper] = field(default_factory=dict)
+
+    def apply(self, conn: Connection, now: dt.datetime) -> None:
+        if self.updates:
+            names = list(self.updates[0])[1:]
+            statement = (
+                papers.update()
+                .where(papers.c.paper_id == sa.bindparam("pid"))
+                .values(**{name: sa.bindparam(name) for name in names}, updated_at=now)
+            )
+            for chunk in chunks(self.updates):
+                conn.execute(statement, list(chunk))
+        for chunk in chunks(list(self.relinked)):
+            conn.execute(paper_links.delete().where(paper_links.c.paper_id.in_(chunk)))
+        _append(conn, paper_links, [row for pid, paper in self.relinked.items() for row in _link_rows(pid, paper)])
+
+
+def _stage_update(writes: _StoredPaperWrites, paper_id: int, paper: Paper, stored: _Stored) -> bool:
+    """Stage bringing a stored paper (and its links) to its merged value; return whether anything changes."""
     values = _paper_values(paper)
+    row = stored.rows.get(paper_id)
     changed = row is None or any(getattr(row, name) != value for name, value in values.items())
     if changed:
-        conn.execute(papers.update().where(papers.c.paper_id == paper_id).values(**values, updated_at=now))
-    stored_links = {
-        (r.url, r.kind, r.repo) for r in conn.execute(sa.select(paper_links).where(paper_links.c.paper_id == paper_id))
-    }
-    if stored_links != {(link.url, link.kind, link.repo) for link in paper.links}:
-        conn.execute(paper_links.delete().where(paper_links.c.paper_id == paper_id))
-        _append(conn, paper_links, _link_rows(paper_id, paper))
+        writes.updates.append({"pid": paper_id, **values})
+    if stored.links.get(paper_id, set()) != {(link.url, link.kind, link.repo) for link in paper.links}:
+        writes.relinked[paper_id] = paper
         changed = True
     return changed
 

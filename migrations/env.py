@@ -9,14 +9,23 @@ from logging.config import fileConfig
 
 from alembic import context
 
-from etl.db import create_engine, resolve_url
+from etl.db import create_engine, migration_connection, resolve_url
 from etl.schema import metadata
+from etl.search import is_search_object
+from etl.views import VIEWS
 
 config = context.config
 if config.config_file_name is not None and not config.attributes.get("connection"):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 target_metadata = metadata
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Leave to their migration what etl.schema does not describe: the views and the search objects."""
+    table_name = getattr(getattr(obj, "table", None), "name", None)
+    is_view = type_ == "table" and name in VIEWS
+    return not is_view and not is_search_object(name, type_, table_name)
 
 
 def _configure(connection) -> None:
@@ -26,6 +35,7 @@ def _configure(connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         compare_server_default=True,
+        include_object=include_object,
     )
 
 
@@ -37,6 +47,7 @@ def run_migrations_offline() -> None:
         literal_binds=True,
         render_as_batch=url.startswith("sqlite"),
         dialect_opts={"paramstyle": "named"},
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -51,7 +62,7 @@ def run_migrations_online() -> None:
         return
     url = context.get_x_argument(as_dictionary=True).get("db") or config.attributes.get("database_url")
     engine = create_engine(str(url) if url else None)
-    with engine.connect() as conn:
+    with migration_connection(engine) as conn:
         _configure(conn)
         with context.begin_transaction():
             context.run_migrations()

@@ -149,3 +149,36 @@ def test_loading_the_seeds_again_changes_nothing(loaded, seeds):
     again = run_load(engine, [seeds])
     assert again.counts["files_skipped"] == 5
     assert {t: query(engine, f"SELECT * FROM {t} ORDER BY 1, 2") for t in tables} == before
+
+
+def test_seeds_give_the_same_papers_in_reverse_order_one_file_per_run(engine, seeds):
+    def content():
+        return sorted(
+            query(
+                engine,
+                "SELECT p.title, p.abstract, p.published_on, p.author_count, l.url, l.repo"
+                " FROM papers p LEFT JOIN paper_links l USING (paper_id)",
+                published_on=sa.Date,
+            ),
+            key=repr,
+        )
+
+    run_load(engine, [seeds])
+    forward = content()
+    with engine.begin() as conn:
+        for table in ("rejects", "listings", "paper_links", "papers", "source_files", "etl_runs"):
+            conn.execute(sa.text(f"DELETE FROM {table}"))
+    for path in sorted(seeds.iterdir(), reverse=True):
+        run_load(engine, [path])
+
+    assert content() == forward
+    assert len({row[:2] for row in forward}) == 204
+
+
+def test_latex_in_seed_titles_and_abstracts_becomes_text(loaded):
+    engine, _ = loaded
+    assert query(engine, "SELECT count(*) FROM papers WHERE title LIKE '%$%' OR abstract LIKE '%$%'") == [(0,)]
+    assert query(engine, "SELECT count(*) FROM papers WHERE abstract LIKE '%\\%%' ESCAPE '!'") == [(0,)]
+    assert query(engine, "SELECT count(*) FROM papers WHERE abstract LIKE '%{here}%'") == [(0,)]
+    assert query(engine, "SELECT count(*) FROM papers WHERE abstract LIKE '%Rényi%'") == [(1,)]
+    assert query(engine, "SELECT count(*) FROM listings WHERE raw_abstract LIKE '%R\\''enyi%' ESCAPE '!'") == [(1,)]

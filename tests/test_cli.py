@@ -210,6 +210,16 @@ def test_runs_on_a_new_database_says_so_and_creates_no_schema(runner, db_url):
     engine.dispose()
 
 
+def test_rebuild_rederives_papers_from_listings(runner, db_url, page_dir):
+    folder = page_dir({"2026-03-12.txt": daily_page("Mar 12", [WAVELETS, GARDENS])})
+    assert runner.invoke(main, ["load", "--db", db_url, str(folder)]).exit_code == EXIT_OK
+
+    result = runner.invoke(main, ["rebuild", "--db", db_url])
+
+    assert result.exit_code == EXIT_OK, result.output
+    assert result.output.strip() == "rebuilt 2 papers from 2 listings (0 papers changed)"
+
+
 # --------------------------------------------------------------------------- operator output (issue 4)
 
 

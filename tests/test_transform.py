@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import etl.transform
 from etl.extract import parse_page
 from etl.records import (
     LEVEL_FIELD,
@@ -24,6 +25,7 @@ from etl.records import (
 from etl.transform import (
     abstract_key,
     clean_text,
+    normalise_text,
     parse_author_count,
     parse_published_on,
     resolve_listed_on,
@@ -210,7 +212,9 @@ def test_transform_clean_record():
             Link("https://github.com/Orbit-Attn/Orbit-SE3", LINK_GITHUB_REPO, "orbit-attn/orbit-se3"),
             Link("https://orbit.github.io", LINK_GITHUB_PAGES),
         ),
-        abstract_key=abstract_key("ATTENTION over orbits; code github.com/orbit-attn/orbit-se3 demo https://orbit.github.io"),
+        abstract_key=abstract_key(
+            "ATTENTION over orbits; code github.com/orbit-attn/orbit-se3 demo https://orbit.github.io"
+        ),
     )
 
 
@@ -382,3 +386,42 @@ def test_file_name_without_date_falls_back_to_header():
 def test_a_two_digit_year_is_not_guessed(raw):
     with pytest.raises(ValueError, match="not a full date"):
         parse_published_on(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "text"),
+    [
+        ("$f$-Divergence", "f-Divergence"),
+        ("SE$(n)$", "SE(n)"),
+        ("R\\'enyi", "Rényi"),
+        ("{\\em x}", "x"),
+        ("``x''", "“x”"),
+        ("$\\mathcal{O}(n)$", "O(n)"),
+        ("mathcal{O}(d^2) samples", "O(d^2) samples"),  # the capture lost the backslash
+        ("by 40.7\\% over", "by 40.7% over"),
+        ("15% of A & B, ~10x", "15% of A & B, ~10x"),  # not markup
+        ("costs $5 and $10", "costs $5 and $10"),  # dollars, not math
+        ("It\\^o, \\ie, O(n \\log n)", "Itô, i.e., O(n log n)"),
+        ("see https://github.com/a/b_c{here} now", "see https://github.com/a/b_c now"),
+        ("at https://x.org/a~b_c%20d{https://x.org/a~b_c%20d}.", "at https://x.org/a~b_c%20d."),
+        ("\\href{https://github.com/a/b}{code}", "code (https://github.com/a/b)"),
+        ("zero\u200bwidth  and\tspace", "zerowidth and space"),
+        ("$\\frac{", ""),
+    ],
+)
+def test_normalise_text(raw, text):
+    assert normalise_text(raw) == text
+
+
+def test_text_without_latex_characters_skips_the_latex_converter(monkeypatch):
+    monkeypatch.setattr(etl.transform, "latex_to_text", lambda text: pytest.fail(f"converter called on {text!r}"))
+    assert normalise_text("Plain title: 15% better, A & B (v2)") == "Plain title: 15% better, A & B (v2)"
+
+
+def test_a_latex_converter_crash_never_stops_the_transform(monkeypatch):
+    class Exploding:
+        def latex_to_text(self, text):
+            raise IndexError("pylatexenc bug")
+
+    monkeypatch.setattr(etl.transform, "_latex_converter", Exploding)
+    assert normalise_text("SE$(3)$ with \\textbf{bold} {here}") == "SE(3) with bold here"

@@ -1,0 +1,96 @@
+"""Export one table or view as CSV or JSON lines, streaming (read only).
+
+Rows are fetched ``BATCH_ROWS`` at a time (a server-side cursor on PostgreSQL,
+SQLite's own row-by-row stepping there), so the whole result is never in memory.
+Rows come in a fixed order (the table's primary key, a view's key columns) so two
+exports of the same data are identical, on either engine.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TextIO
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from .errors import EtlError
+from .views import RELATIONS
+
+FORMATS = ("csv", "jsonl")
+BATCH_ROWS = 1000
+
+
+class UnknownRelationError(EtlError):
+    """Not a table or view that papers-etl exports."""
+
+
+def relation(name: str) -> sa.Table:
+    """The table or view called ``name``; UnknownRelationError for anything else."""
+    try:
+        return RELATIONS[name]
+    except KeyError:
+        raise UnknownRelationError(
+            f"{name!r} is not a papers-etl table or view; export one of: {', '.join(RELATIONS)}"
+        ) from None
+
+
+def stream_rows(engine: Engine, name: str) -> Iterator[sa.Row]:
+    """Every row of a table or view, in key order, fetched in batches."""
+    table = relation(name)
+    order = [column.asc().nulls_last() for column in table.primary_key.columns]
+    with engine.connect() as conn:
+        result = conn.execution_options(yield_per=BATCH_ROWS).execute(sa.select(table).order_by(*order))
+        yield from result
+
+
+def export(engine: Engine, name: str, fmt: str, out: TextIO) -> int:
+    """Write a table or view to ``out`` as ``fmt`` (csv with a header row, or jsonl); return the row count."""
+    columns = [column.name for column in relation(name).columns]
+    writer = _csv_writer(out, columns) if fmt == "csv" else _jsonl_writer(out, columns)
+    count = 0
+    for row in stream_rows(engine, name):
+        writer(row)
+        count += 1
+    return count
+
+
+def _csv_writer(out: TextIO, columns: list[str]):
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    return lambda row: writer.writerow(["" if value is None else _text(value) for value in row])
+
+
+def _jsonl_writer(out: TextIO, columns: list[str]):
+    def write(row: sa.Row) -> None:
+        record = {name: _json_value(value) for name, value in zip(columns, row, strict=True)}
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    return write
+
+
+def _text(value) -> str:
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
+def _json_value(value):
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+@contextmanager
+def atomic_output(path: str | Path) -> Iterator[TextIO]:
+    """A text file that replaces ``path`` only once it has been written completely."""
+    target = Path(path)
+    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
+    try:
+        with partial.open("w", encoding="utf-8", newline="") as out:
+            yield out
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)

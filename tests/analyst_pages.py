@@ -1,0 +1,111 @@
+"""Hand-written pages for the analyst layer's tests, and their expected view rows.
+
+Four pages: three dated by their file names (2026-03-02, -03, -04) and one
+undated compact page. Eight papers, A to H:
+
+| paper | listed on                          | published   | authors | GitHub repositories                     |
+|-------|------------------------------------|-------------|---------|-----------------------------------------|
+| A     | 03-02, 03-03, undated page         | 2026-02-27  | 6       | fastgen/four-steps                      |
+| B     | 03-02, 03-04                       | 2026-02-28  | 3       | tab-lab/sparsemix, tab-lab/sparsemix-data |
+| C     | 03-02                              | 2026-01-15  | 12      | none (a github.io page only)            |
+| D     | 03-03                              | 2026-03-01  | 3       | fastgen/four-steps                      |
+| E     | 03-03                              | 2025-12-30  | 1       | none                                    |
+| H     | 03-03                              | 2026-02-03  | 2       | none                                    |
+| F     | 03-04 (no metadata on that page)   | unknown     | unknown | sound-ai/no-codebook                    |
+| G     | undated page only                  | unknown     | unknown | none                                    |
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import _postgres_url
+from pages import compact_page, daily_meta_page, daily_page
+
+from etl import db
+from etl.pipeline import run_load
+
+A = ("Diffusion Distillation in Four Steps",
+     "A four step sampler for image models. Code: github.com/fastgen/four-steps.")  # fmt: skip
+B = ("Sparse Mixtures for Tabular Learning",
+     "Sparse experts for tables. Code: https://github.com/Tab-Lab/SparseMix and data at "
+     "github.com/tab-lab/sparsemix-data.")  # fmt: skip
+C = ("Graph Priors for Robot Grasping", "Grasping with graph priors; videos at https://grasp.github.io/demos/.")
+D = ("Consistency Models for Fast Sampling",
+     "We revisit diffusion distillation: https://github.com/fastgen/four-steps/tree/main.")  # fmt: skip
+E = ("Weather Forecasting with Tiny Transformers", "Tiny transformers forecast the weather a week ahead.")
+H = ("Notes on Evaluation Leakage", "Benchmarks leak into training sets; we measure how much.")
+F = ("Audio Tokens Without Codebooks", "Continuous audio tokens, code at https://github.com/sound-ai/no-codebook.")
+G = ("Prompt Caches for Long Contexts", "Reusing prompt caches across long contexts.")
+
+TITLES = {"A": A[0], "B": B[0], "C": C[0], "D": D[0], "E": E[0], "F": F[0], "G": G[0], "H": H[0]}
+
+PAGES = {
+    "2026-03-02.txt": daily_meta_page("Mar 2", [
+        (*A, "  • 6 authors", "Feb 27, 2026"),
+        (*B, "  • 3 authors", "Feb 28, 2026"),
+        (*C, "  • 12 authors", "Jan 15, 2026"),
+    ]),
+    "2026-03-03.txt": daily_meta_page("Mar 3", [
+        (*A, "  • 6 authors", "Feb 27, 2026"),
+        (*D, "  • 3 authors", "Mar 1, 2026"),
+        (*E, "  • 1 authors", "Dec 30, 2025"),
+        (*H, "  • 2 authors", "Feb 3, 2026"),
+    ]),
+    "2026-03-04.txt": daily_page("Mar 4", [B, F]),
+    "trending.txt": compact_page([A, G]),
+}  # fmt: skip
+
+
+def day(month: int, day_: int, year: int = 2026) -> dt.date:
+    return dt.date(year, month, day_)
+
+
+# Expected rows, keyed by paper letter where the view has one row per paper.
+PAPER_SUMMARY = {
+    # letter: (published_on, author_count, repo, github_repo_count, link_count, times_listed, first, last)
+    "A": (day(2, 27), 6, "fastgen/four-steps", 1, 1, 3, day(3, 2), day(3, 3)),
+    "B": (day(2, 28), 3, "tab-lab/sparsemix", 2, 2, 2, day(3, 2), day(3, 4)),
+    "C": (day(1, 15), 12, None, 0, 1, 1, day(3, 2), day(3, 2)),
+    "D": (day(3, 1), 3, "fastgen/four-steps", 1, 1, 1, day(3, 3), day(3, 3)),
+    "E": (day(12, 30, 2025), 1, None, 0, 0, 1, day(3, 3), day(3, 3)),
+    "H": (day(2, 3), 2, None, 0, 0, 1, day(3, 3), day(3, 3)),
+    "F": (None, None, "sound-ai/no-codebook", 1, 1, 1, day(3, 4), day(3, 4)),
+    "G": (None, None, None, 0, 0, 1, None, None),
+}
+MONTHLY_PUBLICATIONS = [
+    (day(12, 1, 2025), 1, 0, 0.0),
+    (day(1, 1), 1, 0, 0.0),
+    (day(2, 1), 3, 2, 2 / 3),
+    (day(3, 1), 1, 1, 1.0),
+]
+GITHUB_REPOSITORIES = [
+    ("fastgen/four-steps", "https://github.com/fastgen/four-steps", 2, day(2, 27), day(3, 3)),
+    ("sound-ai/no-codebook", "https://github.com/sound-ai/no-codebook", 1, None, day(3, 4)),
+    ("tab-lab/sparsemix", "https://github.com/tab-lab/sparsemix", 1, day(2, 28), day(3, 4)),
+    ("tab-lab/sparsemix-data", "https://github.com/tab-lab/sparsemix-data", 1, day(2, 28), day(3, 4)),
+]
+LISTING_DAYS = [(day(3, 2), 3, 3), (day(3, 3), 4, 3), (day(3, 4), 2, 1)]
+AUTHOR_COUNT_DISTRIBUTION = [(1, 1), (2, 1), (3, 2), (6, 1), (12, 1), (None, 2)]
+
+
+def load_pages(engine, folder: Path) -> None:
+    summary = run_load(engine, [folder])
+    assert summary.counts["files_loaded"] == len(PAGES), summary
+
+
+def loaded_engines(request: pytest.FixtureRequest, tmp_path: Path, page_dir) -> Iterator[dict]:
+    """{"sqlite": engine, "postgres": engine}, both loaded with PAGES from the same folder."""
+    folder = page_dir(PAGES)
+    engines = {
+        "sqlite": db.create_engine(f"sqlite:///{tmp_path / 'analyst.db'}"),
+        "postgres": db.create_engine(_postgres_url(request)),
+    }
+    for engine in engines.values():
+        load_pages(engine, folder)
+    yield engines
+    for engine in engines.values():
+        engine.dispose()

@@ -1,0 +1,149 @@
+"""papers-etl export: CSV and JSON lines for tables and views, streamed, only for known names."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import tracemalloc
+
+import analyst_pages as ap
+import psycopg
+import pytest
+import sqlalchemy as sa
+from conftest import _postgres_url
+
+from etl import db, export
+from etl.cli import EXIT_FAILURE, EXIT_USAGE, main
+from etl.schema import papers
+from etl.views import RELATIONS
+
+
+@pytest.fixture
+def loaded(request, tmp_path, page_dir):
+    yield from ap.loaded_engines(request, tmp_path, page_dir)
+
+
+def test_csv_export_of_a_view_has_a_header_and_typed_values(runner, db_url, page_dir):
+    runner.invoke(main, ["load", "--db", db_url, str(page_dir(ap.PAGES))])
+
+    result = runner.invoke(main, ["export", "--db", db_url, "listing_days"])
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "listed_on,papers_listed,new_papers\n2026-03-02,3,3\n2026-03-03,4,3\n2026-03-04,2,1\n"
+
+
+def test_jsonl_export_to_a_file(runner, db_url, page_dir, tmp_path):
+    runner.invoke(main, ["load", "--db", db_url, str(page_dir(ap.PAGES))])
+    target = tmp_path / "repos.jsonl"
+
+    result = runner.invoke(main, ["export", "--db", db_url, "github_repositories", "--format", "jsonl", "-o", target])
+
+    assert result.exit_code == 0, result.output
+    assert result.stderr.strip() == f"wrote 4 rows of github_repositories to {target}"
+    lines = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
+    assert lines[1] == {"repo": "sound-ai/no-codebook", "url": "https://github.com/sound-ai/no-codebook", "papers": 1,
+                        "first_published_on": None, "last_listed_on": "2026-03-04"}  # fmt: skip
+    assert [line["repo"] for line in lines] == [row[0] for row in ap.GITHUB_REPOSITORIES]
+
+
+def test_every_view_exports_the_same_bytes_from_both_engines(loaded):
+    for name in ("paper_summary", "monthly_publications", "github_repositories", "listing_days",
+                 "author_count_distribution", "paper_links"):  # fmt: skip
+        for fmt in export.FORMATS:
+            outputs = {}
+            for engine_name, engine in loaded.items():
+                out = io.StringIO()
+                export.export(engine, name, fmt, out)
+                outputs[engine_name] = out.getvalue()
+            assert outputs["sqlite"] == outputs["postgres"], (name, fmt)
+            assert outputs["sqlite"].count("\n") > 1, (name, fmt)
+
+
+def test_csv_round_trips_text_with_commas_quotes_and_newlines(engine):
+    title = 'Commas, "quotes"\nand a newline'
+    now = dt.datetime.now(dt.UTC)
+    with engine.begin() as conn:
+        conn.execute(papers.insert(), {"title": title, "title_key": "k", "abstract": "é", "author_count": 2,
+                                       "created_at": now, "updated_at": now})  # fmt: skip
+    out = io.StringIO()
+
+    assert export.export(engine, "papers", "csv", out) == 1
+
+    (row,) = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert (row["title"], row["abstract"], row["author_count"], row["published_on"]) == (title, "é", "2", "")
+
+
+def test_unknown_names_are_refused_in_one_line(runner, db_url):
+    for name in ("sqlite_master", "papers_fts", "alembic_version", "papers; DROP TABLE papers"):
+        result = runner.invoke(main, ["export", "--db", db_url, name])
+        assert result.exit_code == EXIT_USAGE, name
+        assert result.stderr.count("\n") == 1 and "is not a papers-etl table or view" in result.stderr
+
+
+def test_export_of_a_database_without_tables_says_so_and_creates_nothing(runner, db_url, tmp_path):
+    target = tmp_path / "out.csv"
+    result = runner.invoke(main, ["export", "--db", db_url, "papers", "-o", target])
+
+    assert result.exit_code == EXIT_FAILURE and "no tables yet" in result.stderr
+    assert not target.exists()
+
+
+def test_every_table_and_view_is_exportable(engine):
+    for name in RELATIONS:
+        out = io.StringIO()
+        assert export.export(engine, name, "csv", out) == 0
+        assert out.getvalue() == ",".join(c.name for c in RELATIONS[name].columns) + "\n"
+
+
+# --------------------------------------------------------------------------- streaming
+
+
+def _many_papers(engine, count: int, abstract_size: int) -> None:
+    now = dt.datetime.now(dt.UTC)
+    rows = [{"title": f"Paper {i}", "title_key": f"paper{i}", "abstract": "x" * abstract_size,
+             "created_at": now, "updated_at": now} for i in range(count)]  # fmt: skip
+    with engine.begin() as conn:
+        conn.execute(papers.insert(), rows)
+
+
+class CountingSink(io.TextIOBase):
+    """Discards what is written, counting lines."""
+
+    lines = 0
+
+    def write(self, text: str) -> int:
+        self.lines += text.count("\n")
+        return len(text)
+
+
+def test_export_never_holds_the_whole_result_in_memory(engine):
+    count, abstract_size = 6000, 4000  # about 24 MB of abstracts
+    _many_papers(engine, count, abstract_size)
+    sink = CountingSink()
+
+    tracemalloc.start()
+    try:
+        written = export.export(engine, "papers", "jsonl", sink)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert written == count and sink.lines == count
+    assert peak < count * abstract_size / 4, f"peak {peak} bytes: rows were not streamed"
+
+
+def test_postgresql_export_reads_through_a_server_side_cursor(request):
+    engine = db.create_engine(_postgres_url(request))
+    db.upgrade(engine)
+    cursors = []
+
+    def remember(conn, cursor, *args):
+        cursors.append(cursor)
+
+    sa.event.listen(engine, "before_cursor_execute", remember)
+    export.export(engine, "paper_summary", "csv", io.StringIO())
+    engine.dispose()
+
+    assert any(isinstance(cursor, psycopg.ServerCursor) for cursor in cursors)

@@ -1,0 +1,158 @@
+"""Full-text search on both engines: ranking, stemming, staying in step with papers, the CLI, Datasette."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import sqlite3
+
+import analyst_pages as ap
+import pytest
+import sqlalchemy as sa
+
+from etl.cli import EXIT_FAILURE, main
+from etl.schema import papers
+from etl.search import SearchError, search
+
+
+def titles(matches) -> list[str]:
+    return [m.title for m in matches]
+
+
+def test_title_matches_rank_before_abstract_matches(engine, page_dir):
+    ap.load_pages(engine, page_dir(ap.PAGES))
+
+    # A has both words in its title, D only in its abstract; no other paper has both.
+    assert titles(search(engine, "diffusion distillation")) == [ap.A[0], ap.D[0]]
+
+
+def test_words_are_stemmed_and_every_word_must_match(engine, page_dir):
+    ap.load_pages(engine, page_dir(ap.PAGES))
+
+    assert set(titles(search(engine, "distilled diffusing"))) == {ap.A[0], ap.D[0]}
+    assert titles(search(engine, "tabular experts")) == [ap.B[0]]
+    assert search(engine, "tabular weather") == []
+
+
+def test_a_match_has_its_rank_date_and_repository(engine, page_dir):
+    ap.load_pages(engine, page_dir(ap.PAGES))
+
+    (match,) = search(engine, "sparse mixtures", limit=1)
+
+    assert (match.rank, match.title, match.published_on, match.repo) == (
+        1, ap.B[0], dt.date(2026, 2, 28), "tab-lab/sparsemix"
+    )  # fmt: skip
+
+
+def test_limit_caps_the_matches(engine, page_dir):
+    ap.load_pages(engine, page_dir(ap.PAGES))
+
+    assert len(search(engine, "diffusion", limit=1)) == 1
+    assert len(search(engine, "diffusion", limit=10)) == 2
+
+
+def test_search_operators_and_punctuation_are_plain_words(engine, page_dir):
+    ap.load_pages(engine, page_dir(ap.PAGES))
+
+    assert titles(search(engine, '"diffusion*" -distillation:(')) == [ap.A[0], ap.D[0]]
+    with pytest.raises(SearchError, match="at least one word"):
+        search(engine, "()*")
+
+
+def _paper(title: str, abstract: str) -> dict:
+    now = dt.datetime.now(dt.UTC)
+    return {"title": title, "title_key": title.lower(), "abstract": abstract, "created_at": now, "updated_at": now}
+
+
+def test_search_stays_in_step_with_inserts_updates_deletes_and_rebuilds(engine):
+    with engine.begin() as conn:
+        conn.execute(papers.insert(), [_paper("Quantum Origami", "Folding qubits."), _paper("Plain Title", "Nothing.")])
+    assert titles(search(engine, "origami")) == ["Quantum Origami"]
+
+    with engine.begin() as conn:
+        conn.execute(papers.update().where(papers.c.title == "Quantum Origami").values(title="Quantum Kirigami"))
+    assert search(engine, "origami") == []
+    assert titles(search(engine, "kirigami")) == ["Quantum Kirigami"]
+
+    with engine.begin() as conn:  # a rebuild: every paper deleted, then inserted again
+        rows = [dict(r._mapping) for r in conn.execute(sa.select(papers))]
+        conn.execute(papers.delete())
+        assert search_in(conn, "kirigami") == 0
+        conn.execute(papers.insert(), rows)
+    assert titles(search(engine, "kirigami folding")) == ["Quantum Kirigami"]
+
+    with engine.begin() as conn:
+        conn.execute(papers.delete().where(papers.c.title == "Quantum Kirigami"))
+    assert search(engine, "kirigami") == []
+    assert titles(search(engine, "plain")) == ["Plain Title"]
+
+
+def search_in(conn, word: str) -> int:
+    """Matches seen from inside an open transaction (the search objects are transactional too)."""
+    if conn.dialect.name == "sqlite":
+        return conn.execute(sa.text("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH :w"), {"w": word}).scalar()
+    query = "SELECT count(*) FROM papers WHERE search_vector @@ plainto_tsquery('english', :w)"
+    return conn.execute(sa.text(query), {"w": word}).scalar()
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def test_search_command_prints_title_date_and_repository(runner, db_url, page_dir):
+    runner.invoke(main, ["load", "--db", db_url, str(page_dir(ap.PAGES))])
+
+    result = runner.invoke(main, ["search", "--db", db_url, "diffusion distillation"])
+
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("│")]
+    assert [[cell.strip() for cell in line.split("│")[1:-1]] for line in lines] == [
+        ["1", ap.A[0], "2026-02-27", "fastgen/four-steps"],
+        ["2", ap.D[0], "2026-03-01", "fastgen/four-steps"],
+    ]
+
+
+def test_search_json_and_limit(runner, db_url, page_dir):
+    runner.invoke(main, ["load", "--db", db_url, str(page_dir(ap.PAGES))])
+
+    result = runner.invoke(main, ["search", "--db", db_url, "--json", "--limit", "1", "audio codebooks"])
+
+    assert result.exit_code == 0, result.output
+    (match,) = json.loads(result.output)
+    assert isinstance(match.pop("paper_id"), int)
+    assert match == {"rank": 1, "title": ap.F[0], "published_on": None, "repo": "sound-ai/no-codebook"}
+
+
+def test_search_with_nothing_to_match_says_so(runner, db_url, page_dir):
+    runner.invoke(main, ["load", "--db", db_url, str(page_dir(ap.PAGES))])
+
+    none = runner.invoke(main, ["search", "--db", db_url, "zebra"])
+    empty = runner.invoke(main, ["search", "--db", db_url, "()*"])
+
+    assert none.exit_code == 0 and "no paper matches 'zebra'" in none.output
+    assert empty.exit_code == EXIT_FAILURE and empty.stderr.count("\n") == 1 and "at least one word" in empty.stderr
+
+
+# --------------------------------------------------------------------------- Datasette
+
+
+def test_datasette_detects_the_search_table_and_searches_with_it(tmp_path, page_dir):
+    from datasette.app import Datasette
+    from datasette.utils import detect_fts
+
+    from etl import db
+
+    path = tmp_path / "papers.db"
+    engine = db.create_engine(f"sqlite:///{path}")
+    ap.load_pages(engine, page_dir(ap.PAGES))
+    engine.dispose()
+
+    with sqlite3.connect(path) as conn:
+        assert detect_fts(conn, "papers") == "papers_fts"
+
+    async def table_search() -> dict:
+        response = await Datasette([str(path)]).client.get("/papers/papers.json?_search=distillation&_shape=objects")
+        return response.json()
+
+    found = asyncio.run(table_search())
+    assert sorted(row["title"] for row in found["rows"]) == sorted([ap.A[0], ap.D[0]])

@@ -1,0 +1,129 @@
+"""The analyst views: expected rows, the same rows and types on both engines, no drift from sql/views/."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import analyst_pages as ap
+import pytest
+import sqlalchemy as sa
+from conftest import PROJECT_ROOT
+
+from etl import db
+from etl.views import VIEWS, view_metadata
+
+SQL_VIEWS = PROJECT_ROOT / "sql" / "views"
+DIALECTS = ("sqlite", "postgresql")
+
+
+@pytest.fixture
+def loaded(request, tmp_path, page_dir):
+    yield from ap.loaded_engines(request, tmp_path, page_dir)
+
+
+def view_rows(engine, name: str) -> list[tuple]:
+    """Every row of a view, read through its typed description, in a fixed order (NULLs last)."""
+    view = VIEWS[name]
+    order = [c.asc().nulls_last() for c in view.primary_key.columns]
+    with engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(sa.select(view).order_by(*order))]
+
+
+def test_paper_summary_has_one_row_per_paper_with_its_repository_and_listings(engine, page_dir):
+    ap.load_pages(engine, page_dir(ap.PAGES))
+
+    by_title = {row[1]: row[2:] for row in view_rows(engine, "paper_summary")}
+
+    assert by_title == {ap.TITLES[letter]: expected for letter, expected in ap.PAPER_SUMMARY.items()}
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("monthly_publications", ap.MONTHLY_PUBLICATIONS),
+        ("github_repositories", ap.GITHUB_REPOSITORIES),
+        ("listing_days", ap.LISTING_DAYS),
+        ("author_count_distribution", ap.AUTHOR_COUNT_DISTRIBUTION),
+    ],
+)
+def test_aggregate_views_give_the_expected_rows(engine, page_dir, name, expected):
+    ap.load_pages(engine, page_dir(ap.PAGES))
+
+    assert view_rows(engine, name) == expected
+
+
+def test_every_view_gives_the_same_rows_and_types_on_both_engines(loaded):
+    for name in VIEWS:
+        sqlite_rows, postgres_rows = view_rows(loaded["sqlite"], name), view_rows(loaded["postgres"], name)
+        assert sqlite_rows, f"{name} is empty: the comparison would prove nothing"
+        assert sqlite_rows == postgres_rows, name
+        for sqlite_row, postgres_row in zip(sqlite_rows, postgres_rows, strict=True):
+            assert [type(v) for v in sqlite_row] == [type(v) for v in postgres_row], (name, sqlite_row)
+
+
+def test_views_are_empty_but_usable_on_an_empty_database(engine):
+    for name in VIEWS:
+        assert view_rows(engine, name) == [], name
+
+
+def test_the_typed_descriptions_name_the_live_views_and_their_columns(engine):
+    inspector = sa.inspect(engine)
+    assert set(inspector.get_view_names()) == set(VIEWS)
+    for name, view in VIEWS.items():
+        assert [c["name"] for c in inspector.get_columns(name)] == [c.name for c in view.columns], name
+
+
+def test_view_descriptions_are_not_in_the_alembic_metadata():
+    from etl.schema import metadata
+
+    assert not set(view_metadata.tables) & set(metadata.tables)
+
+
+def test_downgrade_removes_the_views_and_upgrade_brings_them_back(engine):
+    db.downgrade(engine, "0001")
+    assert sa.inspect(engine).get_view_names() == []
+
+    db.upgrade(engine)
+    assert set(sa.inspect(engine).get_view_names()) == set(VIEWS)
+
+
+# --------------------------------------------------------------------------- sql/views/ and the migration
+
+
+def migration_view_sql() -> dict[tuple[str, str], str]:
+    """{(view, dialect): SQL} as the latest migration that defines each view creates it."""
+    versions = db.migrations_dir() / "versions"
+    found: dict[tuple[str, str], str] = {}
+    for path in sorted(versions.glob("*.py")):  # revision files sort in date order
+        module = _load_module(path)
+        for name in getattr(module, "VIEWS", {}):
+            for dialect in DIALECTS:
+                found[(name, dialect)] = module.view_sql(name, dialect)
+    return found
+
+
+def _load_module(path: Path):
+    spec = importlib.util.spec_from_file_location(f"migration_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def sql_file_for(name: str, dialect: str) -> Path:
+    specific = SQL_VIEWS / f"{name}.{dialect}.sql"
+    return specific if specific.exists() else SQL_VIEWS / f"{name}.sql"
+
+
+def test_sql_views_files_and_the_migration_cannot_drift():
+    in_migrations = migration_view_sql()
+    assert {name for name, _ in in_migrations} == set(VIEWS)
+    for (name, dialect), sql in in_migrations.items():
+        assert sql_file_for(name, dialect).read_text(encoding="utf-8").strip() == sql.strip(), (name, dialect)
+
+
+def test_every_sql_views_file_belongs_to_a_view():
+    names = {path.name.split(".")[0] for path in SQL_VIEWS.glob("*.sql")}
+    assert names == set(VIEWS)
+    for path in SQL_VIEWS.glob("*.*.sql"):
+        assert path.name.split(".")[1] in DIALECTS, path.name
