@@ -86,6 +86,9 @@ def _sqlite_engine(url: URL) -> Engine:
         cursor.execute("PRAGMA foreign_keys = ON")
         if database and database != ":memory:":
             cursor.execute("PRAGMA journal_mode = WAL")  # readers (dashboards) never block the load
+            # In WAL mode NORMAL cannot corrupt the database or lose a commit to a crashed
+            # process; only a power cut may drop the last commits. It saves an fsync per file.
+            cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")

@@ -21,6 +21,8 @@ URL_RE = re.compile(
     r"(?:https?://|(?<![\w@./-])www\.|(?<![\w@./-])(?:github\.com/|[a-z0-9-]+\.github\.io\b))" + _URL_BODY,
     re.IGNORECASE,
 )
+# Every URL_RE match holds one of these: text without them (most abstracts) skips the slow scan.
+LINK_HINTS = ("://", "www.", "github.com", "github.io")
 TRAILING_PUNCTUATION = ".,;:!?)]}>'\"*"
 # "…/owner/name.Next sentence": a capitalised word glued after the full stop that ends a URL.
 GLUED_SENTENCE_RE = re.compile(r"(?<=[^/.])\.[A-Z][a-z]+$")
@@ -49,6 +51,8 @@ def extract_links(raw_text: str) -> tuple[Link, ...]:
 
     Two URLs of one GitHub repository (".../a/b" and ".../a/b/tree/main") are one link.
     """
+    if not may_hold_links(raw_text):
+        return ()
     links: dict[str, Link] = {}
     for match in URL_RE.finditer(LATEX_ESCAPE_RE.sub(r"\1", raw_text)):
         url = strip_trailing_punctuation(match.group(0))
@@ -58,6 +62,12 @@ def extract_links(raw_text: str) -> tuple[Link, ...]:
         link = classify(url)
         links.setdefault(link.identity, link)
     return tuple(links.values())
+
+
+def may_hold_links(text: str) -> bool:
+    """A cheap test that rules out text with no URL at all."""
+    lowered = text.lower()
+    return any(hint in lowered for hint in LINK_HINTS)
 
 
 def _path_part(url: str) -> str:

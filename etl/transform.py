@@ -21,7 +21,7 @@ from pylatexenc import latex2text
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec
 
 from .extract import LISTING_DATE_RE, MONTHS
-from .links import URL_RE, extract_links, strip_trailing_punctuation
+from .links import URL_RE, extract_links, may_hold_links, strip_trailing_punctuation
 from .records import (
     LEVEL_FIELD,
     LEVEL_RECORD,
@@ -46,10 +46,11 @@ FILE_NAME_YEARS = range(1990, 2100)
 AUTHORS_RE = re.compile(r"^\s*•\s*(\d+)\s+authors?\s*$", re.IGNORECASE)
 # Daily pages print a count (upvotes) after some dates: "May 25, 2025 2".
 TRAILING_COUNT_RE = re.compile(r"^(?P<date>.*?\d{4})\s+\d{1,6}$")
+USUAL_DATE_RE = re.compile(r"^(?P<month>[A-Za-z]{3,9})\.? (?P<day>\d{1,2}), (?P<year>\d{4})$")
 FOUR_DIGIT_YEAR_RE = re.compile(r"(?<!\d)\d{4}(?!\d)")
 LATEX_COMMAND_RE = re.compile(r"\\[A-Za-z]+")
 # Characters that mean a text may hold LaTeX markup; text without them skips pylatexenc.
-LATEX_TRIGGER_RE = re.compile(r"[\\$`{}]|''")
+LATEX_CHARACTERS = ("\\", "$", "`", "{", "}", "''")
 # Formatting commands whose backslash the capture lost ("mathcal{O}(d^2)", "$textbf{…}").
 STRIPPED_COMMAND_RE = re.compile(
     r"(?<![\\A-Za-z])(?:mathcal|mathbf|mathrm|mathbb|mathit|mathsf|boldsymbol|textbf|textit|texttt|textrm|emph)\{"
@@ -67,6 +68,7 @@ _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 _MATH_ALPHANUMERIC = {cp: unicodedata.normalize("NFKC", chr(cp)) for cp in range(0x1D400, 0x1D800)}
 # Symbols pylatexenc renders from math that plain-text captures spell out ("\sqrt{T}" -> "√(T)" vs "sqrt(T)").
 _SYMBOL_WORDS = {ord("√"): " sqrt "}
+_ESCAPED_RE = re.compile(r"\\.")
 _JOINERS_RE = re.compile(r"[-‐‑‒–'’]")
 _WORD_RE = re.compile(r"[^\W_]+")
 # Abbreviation macros papers define, and citations (which have no text of their own).
@@ -101,12 +103,17 @@ def normalise_text(raw: str) -> str:
     URLs are set aside before the LaTeX conversion so that it cannot damage them.
     """
     text = LATEX_URL_RE.sub(_latex_url_as_text, clean_text(raw))
-    text, urls = _set_urls_aside(text)
-    if LATEX_TRIGGER_RE.search(text):
+    text, urls = _set_urls_aside(text) if may_hold_links(text) else (text, [])
+    if has_latex(text):
         text = latex_to_text(text)
     for index, url in enumerate(urls):
         text = text.replace(_placeholder(index), url)
     return clean_text(text)
+
+
+def has_latex(text: str) -> bool:
+    """Whether text holds a LaTeX character (substring tests: much faster than a regex)."""
+    return any(char in text for char in LATEX_CHARACTERS)
 
 
 def latex_to_text(text: str) -> str:
@@ -116,15 +123,38 @@ def latex_to_text(text: str) -> str:
     if it fails on some input, a rough strip of commands, braces and dollars is
     used instead so that a load never stops on markup.
     """
-    prepared = _prepare_latex(text)
+    pieces = _latex_pieces(_prepare_latex(text))
+    converted = " ".join(_convert_piece(piece) if has_latex(piece) else piece for piece in pieces)
+    return converted.translate(_MATH_ALPHANUMERIC)
+
+
+def _latex_pieces(text: str) -> list[str]:
+    """Split text at spaces that are outside braces and math, so that only the
+    pieces holding markup go through pylatexenc (its cost grows with length)."""
+    pieces, current, depth, in_math = [], [], 0, False
+    for word in text.split(" "):
+        current.append(word)
+        unescaped = _ESCAPED_RE.sub("", word)
+        depth = max(0, depth + unescaped.count("{") - unescaped.count("}"))
+        in_math ^= unescaped.count("$") % 2 == 1
+        if depth == 0 and not in_math:
+            pieces.append(" ".join(current))
+            current = []
+    if current:
+        pieces.append(" ".join(current))
+    return pieces
+
+
+@functools.lru_cache(maxsize=65536)  # markup repeats ("$\mathcal{O}(n)$"); pylatexenc is slow
+def _convert_piece(piece: str) -> str:
     try:
-        converted = _latex_converter().latex_to_text(prepared)
+        converted = _latex_converter().latex_to_text(piece)
     except Exception:  # pylatexenc raises several types on malformed input
         log.debug("pylatexenc failed; stripping markup roughly", exc_info=True)
-        converted = _strip_latex_roughly(prepared)
-    if "%s" in converted and "%s" not in prepared:  # a macro missing its arguments ("$\frac{")
-        converted = _strip_latex_roughly(prepared)
-    return converted.translate(_MATH_ALPHANUMERIC)
+        return _strip_latex_roughly(piece)
+    if "%s" in converted and "%s" not in piece:  # a macro missing its arguments ("$\frac{")
+        return _strip_latex_roughly(piece)
+    return converted
 
 
 def title_key(title: str) -> str:
@@ -156,12 +186,18 @@ def folded_text(text: str) -> str:
 
 
 def _folded_words(text: str) -> list[str]:
-    text = LATEX_COMMAND_RE.sub(" ", text).translate(_SYMBOL_WORDS)
-    text = unicodedata.normalize("NFKD", text.casefold())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = LATEX_COMMAND_RE.sub(" ", text).casefold()
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text.translate(_SYMBOL_WORDS)).translate(_combining_marks())
     # Hyphens and apostrophes join a word ("re-weighting" = "reweighting"); other punctuation splits.
     text = _JOINERS_RE.sub("", text)
     return _WORD_RE.findall(text)
+
+
+@functools.cache
+def _combining_marks() -> dict[int, None]:
+    """Accents and other combining marks, for str.translate (built once, on the first non-ASCII text)."""
+    return dict.fromkeys(cp for cp in range(0x300, 0x1F000) if unicodedata.combining(chr(cp)))  # all of them
 
 
 def _latex_url_as_text(match: re.Match) -> str:
@@ -232,6 +268,12 @@ def parse_published_on(raw: str) -> dt.date:
     match = TRAILING_COUNT_RE.match(text)
     if match:
         text = match["date"]
+    usual = USUAL_DATE_RE.match(text)  # "Jun 7, 2023": skip dateutil (the slow path) for the printed form
+    if usual and usual["month"].casefold() in MONTHS:
+        try:
+            return dt.date(int(usual["year"]), MONTHS[usual["month"].casefold()], int(usual["day"]))
+        except ValueError:
+            pass  # an impossible day: dateutil below words the error
     try:
         first, second = (dateparser.parse(text, default=d) for d in _PROBE_DEFAULTS)
     except (ValueError, OverflowError) as exc:
