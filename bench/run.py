@@ -64,6 +64,7 @@ ALTERNATIVE_MODULES = {"sqlite-utils insert_all": "sqlite_utils", "dlt merge (sq
 @dataclass
 class Sample:
     seconds: float
+    cpu_seconds: float  # the measured process's own CPU time (a PostgreSQL server's is not in it)
     peak_rss_mb: float
     load_average: float  # 1-minute load average when the measurement started
 
@@ -84,21 +85,28 @@ class Child:
 
     returncode: int
     wall_seconds: float
+    cpu_seconds: float
     peak_rss_mb: float
     stdout: str
     stderr: str
 
 
-def run_child(command: list[str], cwd: Path, env: dict | None = None) -> Child:
-    """Run a process and read its own peak RSS (wait4 gives the child's rusage, not a running total)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err, env=env)
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0), err.seek(0)
-        return Child(process.returncode, wall, usage.ru_maxrss / 1024, out.read().decode(), err.read().decode())
+def run_child(command: list[str], cwd: Path) -> Child:
+    """Run a command through bench/measure.py (see there why) and collect its figures."""
+    with tempfile.TemporaryDirectory() as folder:
+        report, out, err = Path(folder) / "figures.json", Path(folder) / "out", Path(folder) / "err"
+        launcher = [sys.executable, "-S", str(BENCH / "measure.py"), str(report), *command]
+        with out.open("wb") as stdout, err.open("wb") as stderr:
+            subprocess.run(launcher, cwd=cwd, stdout=stdout, stderr=stderr, check=True)
+        figures = json.loads(report.read_text())
+        return Child(
+            figures["exit_code"],
+            figures["wall_seconds"],
+            figures["cpu_seconds"],
+            figures["peak_rss_mb"],
+            out.read_text(),
+            err.read_text(),
+        )
 
 
 # --------------------------------------------------------------------------- databases
@@ -258,7 +266,7 @@ class Bench:
         if child.returncode not in (0, 1):  # 1: loaded with rejects (the generator writes none)
             self._fail(key, f"papers-etl exited {child.returncode}: {child.stderr.strip()[-300:]}")
             return
-        self.rows[key].samples.append(Sample(child.wall_seconds, child.peak_rss_mb, load_average))
+        self.rows[key].samples.append(Sample(child.wall_seconds, child.cpu_seconds, child.peak_rss_mb, load_average))
 
     def _worker(self, kind: str, target: str, key: tuple[str, str]) -> None:
         load_average = os.getloadavg()[0]
@@ -266,8 +274,8 @@ class Bench:
         if child.returncode != 0:
             self._fail(key, f"{kind} exited {child.returncode}: {child.stderr.strip()[-300:]}")
             return
-        seconds = json.loads(child.stdout.strip().splitlines()[-1])["seconds"]
-        self.rows[key].samples.append(Sample(seconds, child.peak_rss_mb, load_average))
+        timed = json.loads(child.stdout.strip().splitlines()[-1])
+        self.rows[key].samples.append(Sample(timed["seconds"], timed["cpu_seconds"], child.peak_rss_mb, load_average))
 
     def _upgrade(self, url: str) -> None:
         child = run_child([self.cli, "db", "upgrade", "--db", url], cwd=self.data)
@@ -311,6 +319,7 @@ def summarise(bench: Bench) -> list[dict]:
                     if name in RERUNS and (FIRST_LOAD, engine) in medians
                     else None
                 ),
+                "cpu_seconds": statistics.median(s.cpu_seconds for s in row.samples),
                 "peak_rss_mb": max(s.peak_rss_mb for s in row.samples),
                 "load_average": statistics.median(s.load_average for s in row.samples),
                 "samples": [asdict(s) for s in row.samples],
@@ -323,7 +332,9 @@ def summarise(bench: Bench) -> list[dict]:
 
 
 def format_table(table: list[dict]) -> str:
-    header = f"{'measurement':<28} {'engine':<8} {'seconds':>9} {'papers/s':>10} {'× floor':>8} {'× load':>7} "
+    header = (
+        f"{'measurement':<28} {'engine':<8} {'seconds':>9} {'CPU s':>8} {'papers/s':>10} {'× floor':>8} {'× load':>7} "
+    )
     header += f"{'peak RSS MB':>11} {'load avg':>8}"
     lines = [header, "-" * len(header)]
     for e in table:
@@ -333,8 +344,8 @@ def format_table(table: list[dict]) -> str:
         ratio = f"{e['ratio_to_floor']:.2f}" if e["ratio_to_floor"] is not None else "-"
         vs_load = f"{e['ratio_to_first_load']:.3f}" if e["ratio_to_first_load"] is not None else ""
         lines.append(
-            f"{e['name']:<28} {e['engine']:<8} {e['seconds']:>9.3f} {e['papers_per_s']:>10.0f} {ratio:>8} "
-            f"{vs_load:>7} {e['peak_rss_mb']:>11.0f} {e['load_average']:>8.2f}"
+            f"{e['name']:<28} {e['engine']:<8} {e['seconds']:>9.3f} {e['cpu_seconds']:>8.3f} "
+            f"{e['papers_per_s']:>10.0f} {ratio:>8} {vs_load:>7} {e['peak_rss_mb']:>11.0f} {e['load_average']:>8.2f}"
         )
     return "\n".join(lines)
 
