@@ -91,13 +91,13 @@ class Child:
     stderr: str
 
 
-def run_child(command: list[str], cwd: Path) -> Child:
+def run_child(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> Child:
     """Run a command through bench/measure.py (see there why) and collect its figures."""
     with tempfile.TemporaryDirectory() as folder:
         report, out, err = Path(folder) / "figures.json", Path(folder) / "out", Path(folder) / "err"
         launcher = [sys.executable, "-S", str(BENCH / "measure.py"), str(report), *command]
         with out.open("wb") as stdout, err.open("wb") as stderr:
-            subprocess.run(launcher, cwd=cwd, stdout=stdout, stderr=stderr, check=True)
+            subprocess.run(launcher, cwd=cwd, stdout=stdout, stderr=stderr, env=env, check=True)
         figures = json.loads(report.read_text())
         return Child(
             figures["exit_code"],
@@ -190,6 +190,7 @@ class Bench:
         self.postgres_problem = "disabled by --no-postgres" if args.no_postgres else pg_reachable(args.pg_url)
         self.dbs = Databases(data / "dbs", None if self.postgres_problem else args.pg_url)
         self.rows = {(name, engine): Row(name, engine) for name, engine, _ in ROWS}
+        self.mismatches: list[str] = []  # a load that did not give the generator's truth
         self._mark_unavailable()
 
     def _mark_unavailable(self) -> None:
@@ -255,14 +256,31 @@ class Bench:
     def _etl_scenario(self, url: str, target: Path | URL, engine: str) -> None:
         """First load, then the same files again (all skipped), then --force when papers-etl has it."""
         self._etl(url, (FIRST_LOAD, engine))
-        self.rows[(FIRST_LOAD, engine)].loaded = loaded_counts(target)
+        self._check_against_truth(loaded_counts(target), engine)
         self._etl(url, (RERUNS[0], engine))
         if self.has_force:
             self._etl(url, (RERUNS[1], engine), "--force")
 
+    def _check_against_truth(self, loaded: dict[str, int], engine: str) -> None:
+        row = self.rows[(FIRST_LOAD, engine)]
+        row.loaded = loaded
+        expected = {
+            "papers_loaded": self.truth["unique_papers"],
+            "listings_loaded": self.truth["records"],
+            "github_repo_links_loaded": self.truth["github_repo_links"],
+        }
+        wrong = [
+            f"{name} {loaded[name]} (expected {value})" for name, value in expected.items() if loaded[name] != value
+        ]
+        if wrong:
+            self.mismatches.append(f"papers-etl load ({engine}): {', '.join(wrong)}")
+            row.note = "; ".join(wrong)
+
     def _etl(self, url: str, key: tuple[str, str], *options: str) -> None:
         load_average = os.getloadavg()[0]
-        child = run_child([self.cli, "load", "--db", url, *options, str(self.captures)], cwd=self.data)
+        # The URL goes in the environment, not on the command line (it may hold a password).
+        env = {**os.environ, "PAPERS_ETL_DATABASE_URL": url}
+        child = run_child([self.cli, "load", *options, str(self.captures)], cwd=self.data, env=env)
         if child.returncode not in (0, 1):  # 1: loaded with rejects (the generator writes none)
             self._fail(key, f"papers-etl exited {child.returncode}: {child.stderr.strip()[-300:]}")
             return
@@ -278,7 +296,8 @@ class Bench:
         self.rows[key].samples.append(Sample(timed["seconds"], timed["cpu_seconds"], child.peak_rss_mb, load_average))
 
     def _upgrade(self, url: str) -> None:
-        child = run_child([self.cli, "db", "upgrade", "--db", url], cwd=self.data)
+        env = {**os.environ, "PAPERS_ETL_DATABASE_URL": url}
+        child = run_child([self.cli, "db", "upgrade"], cwd=self.data, env=env)
         if child.returncode != 0:
             raise SystemExit(f"papers-etl db upgrade failed: {child.stderr.strip()}")
 
@@ -421,7 +440,9 @@ def main(argv: list[str] | None = None) -> int:
     args.json.write_text(json.dumps(result, indent=2, default=str) + "\n")
     print(format_table(table))
     print(f"written to {args.json}")
-    return 1 if any(e["status"] == FAILED for e in table) else 0
+    for mismatch in bench.mismatches:
+        print(f"WRONG RESULT {mismatch}", file=sys.stderr)
+    return 1 if bench.mismatches or any(e["status"] == FAILED for e in table) else 0
 
 
 if __name__ == "__main__":
