@@ -24,6 +24,7 @@ import hashlib
 import json
 import pickle
 import random
+import re
 import sys
 import unicodedata
 from dataclasses import dataclass, field
@@ -105,6 +106,12 @@ def code_name(number: int) -> str:
         consonant, vowel = divmod(syllable, len(VOWELS))
         letters.append(CONSONANTS[consonant] + VOWELS[vowel])
     return "".join(letters).capitalize()
+
+
+def abstract_key(abstract: str) -> str:
+    """The listing's abstract fingerprint, as papers-etl computes it (blake2b of the folded words)."""
+    words = re.findall(r"[^\W_]+", re.sub(r"[-‐‑‒–'’]", "", unicodedata.normalize("NFKD", abstract.casefold())))
+    return hashlib.blake2b(" ".join(words).encode(), digest_size=16).hexdigest() if words else ""
 
 
 def title_key(title: str) -> str:
@@ -272,7 +279,10 @@ PAPER_COLUMNS = (
     "updated_at",
 )
 LINK_COLUMNS = ("paper_id", "url", "kind", "repo")
-LISTING_COLUMNS = ("source_file_id", "position", "paper_id", "line_no", "raw_title", "raw_abstract", "raw_meta")
+LISTING_COLUMNS = (
+    "source_file_id", "position", "paper_id", "line_no", "raw_title", "raw_abstract", "raw_meta", "title_key",
+    "abstract_key",
+)  # fmt: skip
 
 
 def generate(out: Path, papers: int, seed: int = 0) -> dict:
@@ -362,8 +372,9 @@ def _add_rows(rows: Rows, paper_ids: dict[int, int], truth: dict, path: Path, la
                 truth["github_repo_links"] += kind == "github_repo"
         paper_id = paper_ids[paper.number]
         rows.listings.append(
-            (source_file_id, position, paper_id, sighting.line_no, sighting.title, paper.abstract, sighting.raw_meta)
-        )
+            (source_file_id, position, paper_id, sighting.line_no, sighting.title, paper.abstract, sighting.raw_meta,
+             title_key(sighting.title), abstract_key(paper.abstract))
+        )  # fmt: skip
         rows.records.append(
             {
                 "title_key": title_key(sighting.title),
