@@ -257,18 +257,7 @@ def _sightings_of(conn: Connection, paper_ids: list[int]) -> Iterator[sa.Row]:
     """Every stored sighting of these papers, with what ranks it."""
     for chunk in chunks(paper_ids):
         query = (
-            sa.select(
-                listings.c.paper_id,
-                listings.c.position,
-                listings.c.line_no,
-                listings.c.raw_title,
-                listings.c.raw_abstract,
-                listings.c.raw_meta,
-                source_files.c.path,
-                source_files.c.sha256,
-                source_files.c.listed_on,
-            )
-            .join(source_files, source_files.c.source_file_id == listings.c.source_file_id)
+            _sightings_query()
             .where(listings.c.paper_id.in_(chunk))
             .order_by(listings.c.paper_id, listings.c.source_file_id, listings.c.position)
         )
@@ -460,25 +449,25 @@ def rebuild_papers(engine: Engine) -> RebuildCounts:
 
 
 def _all_sightings(conn: Connection) -> Iterator[sa.Row]:
-    query = (
-        sa.select(
-            listings.c.source_file_id,
-            listings.c.paper_id,
-            listings.c.position,
-            listings.c.line_no,
-            listings.c.raw_title,
-            listings.c.raw_abstract,
-            listings.c.raw_meta,
-            listings.c.title_key,
-            listings.c.abstract_key,
-            source_files.c.path,
-            source_files.c.sha256,
-            source_files.c.listed_on,
-        )
-        .join(source_files, source_files.c.source_file_id == listings.c.source_file_id)
-        .order_by(listings.c.source_file_id, listings.c.position)
-    )
-    return conn.execute(query)
+    return conn.execute(_sightings_query().order_by(listings.c.source_file_id, listings.c.position))
+
+
+def _sightings_query() -> sa.Select:
+    """Stored sightings with their raw text, blocking keys and what ranks them (listing date, sha256)."""
+    return sa.select(
+        listings.c.source_file_id,
+        listings.c.paper_id,
+        listings.c.position,
+        listings.c.line_no,
+        listings.c.raw_title,
+        listings.c.raw_abstract,
+        listings.c.raw_meta,
+        listings.c.title_key,
+        listings.c.abstract_key,
+        source_files.c.path,
+        source_files.c.sha256,
+        source_files.c.listed_on,
+    ).join(source_files, source_files.c.source_file_id == listings.c.source_file_id)
 
 
 def _rewrite_paper(conn: Connection, paper_id: int, paper: Paper, row: sa.Row, now: dt.datetime) -> bool:
