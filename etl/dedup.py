@@ -50,7 +50,7 @@ def same_paper(a: Paper, b: Paper) -> bool:
     """Whether two sightings are the same paper (symmetric)."""
     if a.title_key == b.title_key:
         return _abstracts_agree(a, b)
-    if a.abstract_key and a.abstract_key == b.abstract_key and _identifies(a.abstract):
+    if a.abstract_key and a.abstract_key == b.abstract_key and _identifies(a.abstract) and _identifies(b.abstract):
         return _titles_agree(a.title, b.title)
     return False
 
@@ -93,20 +93,22 @@ def _distinguishing_tokens(folded_title: str) -> set[str]:
 # --------------------------------------------------------------------------- clusters
 
 
-def components(papers: Sequence[Paper], joined: Iterable[tuple[int, int]] = ()) -> list[int]:
+def components(papers: Sequence[Paper], joined: Iterable[tuple[int, int]] = (), settled: int = 0) -> list[int]:
     """The cluster of each paper, as the smallest index in it.
 
     ``joined`` lists pairs of indices already known to be one paper (sightings
-    stored under one paper_id). Everything else is decided by ``same_paper``
-    within blocks.
+    stored under one paper_id). The first ``settled`` papers were compared with
+    each other when they were loaded, so their pairs are not compared again.
+    Everything else is decided by ``same_paper`` within blocks.
     """
     clusters = _UnionFind(len(papers))
     for first, second in joined:
         clusters.union(first, second)
-    by_signature: dict[tuple[str, str], list[int]] = defaultdict(list)
+    # Equal keys and equal title words (which same_paper compares): one paper, compared once.
+    by_signature: dict[tuple[str, str, str], list[int]] = defaultdict(list)
     for index, paper in enumerate(papers):
-        by_signature[(paper.title_key, paper.abstract_key)].append(index)
-    for indices in by_signature.values():  # equal keys: one paper
+        by_signature[(paper.title_key, paper.abstract_key, folded_text(paper.title))].append(index)
+    for indices in by_signature.values():
         for other in indices[1:]:
             clusters.union(indices[0], other)
     blocks: dict[str, list[int]] = defaultdict(list)
@@ -116,6 +118,8 @@ def components(papers: Sequence[Paper], joined: Iterable[tuple[int, int]] = ()) 
     for representatives in blocks.values():
         for position, first in enumerate(representatives):
             for second in representatives[position + 1 :]:
+                if second < settled:
+                    continue  # both stored: decided when the later one was loaded
                 if clusters.find(first) != clusters.find(second) and same_paper(papers[first], papers[second]):
                     clusters.union(first, second)
     return [clusters.find(index) for index in range(len(papers))]

@@ -44,10 +44,17 @@ def relation(name: str) -> sa.Table:
 def stream_rows(engine: Engine, name: str) -> Iterator[sa.Row]:
     """Every row of a table or view, in key order, fetched in batches."""
     table = relation(name)
-    order = [column.asc().nulls_last() for column in table.primary_key.columns]
     with engine.connect() as conn:
+        order = [_byte_order(column, conn.dialect.name).asc().nulls_last() for column in table.primary_key.columns]
         result = conn.execution_options(yield_per=BATCH_ROWS).execute(sa.select(table).order_by(*order))
         yield from result
+
+
+def _byte_order(column: sa.Column, dialect: str):
+    """Text keys in byte order on PostgreSQL too (SQLite's order), whatever the database collation."""
+    if dialect == "postgresql" and isinstance(column.type, sa.String):
+        return column.collate("C")
+    return column
 
 
 def export(engine: Engine, name: str, fmt: str, out: TextIO) -> int:

@@ -1,6 +1,6 @@
 """Extract: find capture files, read them, detect the layout, split into records.
 
-``discover`` and ``read_capture`` touch the file system; ``parse_page`` is pure
+``discover`` and the capture readers touch the file system; ``parse_page`` is pure
 (text in, ``Page`` out) so that every layout rule can be tested on a string.
 """
 

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from .dedup import Disagreement, Member, blocking_keys, components, merge, sighting_rank
 from .records import LEVEL_FIELD, Paper, Problem, RawRecord, excerpt
 from .schema import etl_runs, listings, paper_links, papers, rejects, source_files
 from .transform import record_from_listing, transform_record
+
+log = logging.getLogger(__name__)
 
 CHUNK_ROWS = 500  # rows per executemany batch / IN (...) list
 BATCH_RECORDS = 5000  # sightings clustered and written together (memory stays flat for any file size)
@@ -180,7 +182,7 @@ def _load_batch(
     new_ids = {id(m) for m in new}
     stored = _stored_members(conn, new)
     members = stored.members + new
-    labels = components([m.paper for m in members], stored.joined)
+    labels = components([m.paper for m in members], stored.joined, settled=len(stored.members))
     clusters: dict[int, list[int]] = defaultdict(list)
     for index, label in enumerate(labels):
         clusters[label].append(index)
@@ -266,22 +268,19 @@ def _sightings_of(conn: Connection, paper_ids: list[int]) -> Iterator[sa.Row]:
 
 def _member_from_row(row: sa.Row) -> Member:
     record = record_from_listing(row.position, row.line_no, row.raw_title, row.raw_abstract, row.raw_meta)
-    paper = _transform_cached(record)
+    paper = _transform_text(record.raw_title, record.raw_abstract, record.raw_authors, record.raw_published)
+    if paper is None:
+        # Rules changed so that this stored title has no letter or digit left: keep the sighting
+        # as a paper of its own (a key no other sighting can have) rather than fail or merge it.
+        unmatched = f"unparsed:{row.source_file_id}:{row.position}"
+        paper = Paper(row.raw_title, unmatched, row.raw_abstract, None, None, abstract_key=unmatched)
     return Member(paper, sighting_rank(row.listed_on, row.sha256, row.position), row.path, row.line_no)
 
 
-def _transform_cached(record: RawRecord) -> Paper:
-    """The paper of a stored sighting (its fields were checked when it was loaded)."""
-    return _transform_text(record.raw_title, record.raw_abstract, record.raw_authors, record.raw_published)
-
-
-@functools.lru_cache(maxsize=4096)
-def _transform_text(raw_title: str, raw_abstract: str, raw_authors: str | None, raw_published: str | None) -> Paper:
+@functools.lru_cache(maxsize=4 * BATCH_RECORDS)  # a paper's stored sightings are read again at each new sighting
+def _transform_text(raw_title: str, raw_abstract: str, raw_authors: str | None, raw_published: str | None):
     record = RawRecord(0, 0, raw_title, raw_abstract, raw_authors=raw_authors, raw_published=raw_published)
-    paper, _ = transform_record(record)
-    if paper is None:  # cannot happen for a stored sighting; keep the row rather than fail the load
-        paper = Paper(raw_title, "", raw_abstract, None, None)
-    return paper
+    return transform_record(record)[0]
 
 
 def _disagreement_problem(disagreement: Disagreement) -> Problem:
@@ -334,11 +333,11 @@ def _stage_update(writes: _StoredPaperWrites, paper_id: int, paper: Paper, store
     values = _paper_values(paper)
     row = stored.rows.get(paper_id)
     changed = row is None or any(getattr(row, name) != value for name, value in values.items())
-    if changed:
-        writes.updates.append({"pid": paper_id, **values})
     if stored.links.get(paper_id, set()) != {(link.url, link.kind, link.repo) for link in paper.links}:
         writes.relinked[paper_id] = paper
         changed = True
+    if changed:  # updated_at moves with the row or its links
+        writes.updates.append({"pid": paper_id, **values})
     return changed
 
 
@@ -499,24 +498,17 @@ def _repoint_listings(conn: Connection, rows: list[sa.Row], members: list[Member
 # --------------------------------------------------------------------------- bulk writes
 
 
-def _insert_ignoring_duplicates(
-    conn: Connection, table: sa.Table, rows: list[dict], conflict_columns: list[str] | None = None
-) -> None:
-    """Chunked INSERT … ON CONFLICT DO NOTHING (on the primary key unless columns are named)."""
-    if not rows:
-        return
-    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    columns = conflict_columns or [c.name for c in table.primary_key.columns]
-    statement = dialect_insert(table).on_conflict_do_nothing(index_elements=columns)
-    for chunk in chunks(rows):
-        conn.execute(statement, list(chunk))
-
-
 def _append(conn: Connection, table: sa.Table, rows: list[dict]) -> None:
     """Append rows: COPY on PostgreSQL, chunked executemany elsewhere."""
     if not rows:
         return
     names = list(rows[0])
+    log.debug(
+        "writing %d rows into %s (%s)",
+        len(rows),
+        table.name,
+        "COPY" if conn.dialect.name == "postgresql" else "executemany",
+    )
     if conn.dialect.name != "postgresql":
         _sqlite_executemany(conn, table, names, rows)
         return
@@ -533,7 +525,6 @@ def _sqlite_executemany(conn: Connection, table: sa.Table, names: list[str], row
     Core's per-row statement machinery, which costs more than SQLite itself."""
     processors = [table.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for name in names]
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
-    conn.exec_driver_sql("SELECT 1")  # make sure the Core transaction (BEGIN) is open on this connection
     cursor = conn.connection.driver_connection.cursor()
     try:
         bound = list(zip(processors, names, strict=True))

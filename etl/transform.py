@@ -103,8 +103,11 @@ def normalise_text(raw: str) -> str:
     URLs are set aside before the LaTeX conversion so that it cannot damage them.
     """
     text = LATEX_URL_RE.sub(_latex_url_as_text, clean_text(raw))
+    latex = has_latex(text)
+    if not latex and not may_hold_links(text):
+        return text  # already clean: nothing to set aside or convert
     text, urls = _set_urls_aside(text) if may_hold_links(text) else (text, [])
-    if has_latex(text):
+    if latex:
         text = latex_to_text(text)
     for index, url in enumerate(urls):
         text = text.replace(_placeholder(index), url)

@@ -444,6 +444,17 @@ def test_papers_do_not_depend_on_file_order_or_runs(engine, dedup_folder, order,
     assert papers_ids_aside(engine) == expected
 
 
+def test_papers_do_not_depend_on_batch_size(engine, dedup_folder, monkeypatch):
+    run_load(engine, [dedup_folder])
+    expected = papers_ids_aside(engine)
+    reset(engine)
+    monkeypatch.setattr(load, "BATCH_RECORDS", 1)  # every sighting on its own, as if files were split finely
+
+    run_load(engine, [dedup_folder])
+
+    assert papers_ids_aside(engine) == expected
+
+
 def test_rebuild_restores_what_a_fresh_load_gives(engine, dedup_folder):
     run_load(engine, [dedup_folder])
     expected = papers_ids_aside(engine)

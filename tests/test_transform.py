@@ -423,5 +423,18 @@ def test_a_latex_converter_crash_never_stops_the_transform(monkeypatch):
         def latex_to_text(self, text):
             raise IndexError("pylatexenc bug")
 
-    monkeypatch.setattr(etl.transform, "_latex_converter", Exploding)
-    assert normalise_text("SE$(3)$ with \\textbf{bold} {here}") == "SE(3) with bold here"
+    calls = []
+
+    class Recording(Exploding):
+        def latex_to_text(self, text):
+            calls.append(text)
+            return super().latex_to_text(text)
+
+    etl.transform._convert_piece.cache_clear()
+    monkeypatch.setattr(etl.transform, "_latex_converter", Recording)
+    try:
+        # pylatexenc would give "“bold”" for the quotes; the rough strip keeps them.
+        assert normalise_text("``bold'' and \\textsc{Kit}") == "``bold'' and Kit"
+    finally:
+        etl.transform._convert_piece.cache_clear()
+    assert calls == ["``bold''", "\\textsc{Kit}"]

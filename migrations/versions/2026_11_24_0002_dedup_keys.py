@@ -72,6 +72,14 @@ def _fill_listing_keys() -> None:
 
 
 def downgrade() -> None:
+    shared = op.get_bind().execute(
+        sa.text("SELECT title_key FROM papers GROUP BY title_key HAVING count(*) > 1 LIMIT 1")
+    ).first()
+    if shared is not None:
+        raise RuntimeError(
+            f"cannot downgrade below 0002: several papers share the title key {shared[0]!r}, which 0001 keeps unique;"
+            " restore a backup taken before the upgrade instead"
+        )
     with op.batch_alter_table("listings") as batch:
         batch.drop_index("ix_listings_abstract_key")
         batch.drop_index("ix_listings_title_key")
