@@ -428,7 +428,7 @@ def rebuild_papers(engine: Engine) -> RebuildCounts:
         claimed: set[int] = set()
         new_papers: list[tuple[int, Paper]] = []
         paper_ids: dict[int, int] = {}
-        changed = 0
+        writes = _StoredPaperWrites()
         conn.execute(paper_links.delete())
         for label in sorted(clusters, key=lambda lb: min(members[i].rank for i in clusters[lb])):
             paper, _ = merge([members[i] for i in clusters[label]])
@@ -438,13 +438,17 @@ def rebuild_papers(engine: Engine) -> RebuildCounts:
                 continue
             paper_ids[label] = reusable[0]
             claimed.add(reusable[0])
-            changed += _rewrite_paper(conn, reusable[0], paper, stored[reusable[0]], now)
+            writes.relinked[reusable[0]] = paper  # every link was cleared above
+            values = _paper_values(paper)
+            if any(getattr(stored[reusable[0]], name) != value for name, value in values.items()):
+                writes.updates.append({"pid": reusable[0], **values})
+        writes.apply(conn, now)
         paper_ids.update(_insert_papers(conn, new_papers, now))
         _repoint_listings(conn, rows, members, [paper_ids[label] for label in labels])
         orphans = sorted(set(stored) - claimed)
         for chunk in chunks(orphans):
             conn.execute(papers.delete().where(papers.c.paper_id.in_(chunk)))
-    return RebuildCounts(len(rows), len(clusters), changed + len(new_papers) + len(orphans))
+    return RebuildCounts(len(rows), len(clusters), len(writes.updates) + len(new_papers) + len(orphans))
 
 
 def _all_sightings(conn: Connection) -> Iterator[sa.Row]:
@@ -467,16 +471,6 @@ def _sightings_query() -> sa.Select:
         source_files.c.sha256,
         source_files.c.listed_on,
     ).join(source_files, source_files.c.source_file_id == listings.c.source_file_id)
-
-
-def _rewrite_paper(conn: Connection, paper_id: int, paper: Paper, row: sa.Row, now: dt.datetime) -> bool:
-    """Store a rebuilt paper under an existing id (its links were cleared); return whether its row changed."""
-    values = _paper_values(paper)
-    changed = any(getattr(row, name) != value for name, value in values.items())
-    if changed:
-        conn.execute(papers.update().where(papers.c.paper_id == paper_id).values(**values, updated_at=now))
-    _append(conn, paper_links, _link_rows(paper_id, paper))
-    return changed
 
 
 def _repoint_listings(conn: Connection, rows: list[sa.Row], members: list[Member], paper_ids: list[int]) -> None:

@@ -104,9 +104,10 @@ def normalise_text(raw: str) -> str:
     """
     text = LATEX_URL_RE.sub(_latex_url_as_text, clean_text(raw))
     latex = has_latex(text)
-    if not latex and not may_hold_links(text):
+    links = may_hold_links(text)
+    if not latex and not links:
         return text  # already clean: nothing to set aside or convert
-    text, urls = _set_urls_aside(text) if may_hold_links(text) else (text, [])
+    text, urls = _set_urls_aside(text) if links else (text, [])
     if latex:
         text = latex_to_text(text)
     for index, url in enumerate(urls):
