@@ -126,7 +126,8 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
 @click.option(
     "--force",
     is_flag=True,
-    help="Reload files already loaded, replacing their earlier load (no duplicates).",
+    help="Reload files already loaded, replacing their earlier load (no duplicates); "
+    "a file that parses exactly as before is left as it is.",
 )
 @click.option("--dry-run", is_flag=True, help="Read, parse and validate everything; write nothing to the database.")
 @click.option(
@@ -139,6 +140,12 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
     help="If another load is running on the database, wait up to this long for it (then exit 4).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as one JSON object on stdout.")
+@click.option(
+    "--parse-process/--no-parse-process",
+    default=None,
+    help="Parse the next files in a second process while this one writes "
+    "(default: when the machine has more than one core).",
+)
 @click.pass_context
 @reports_errors
 def load_command(
@@ -150,6 +157,7 @@ def load_command(
     dry_run: bool,
     wait_seconds: float,
     as_json: bool,
+    parse_process: bool | None,
 ) -> None:
     """Load capture files, folders (walked recursively) or globs.
 
@@ -165,7 +173,15 @@ def load_command(
             if dry_run:
                 summary = check_load(engine, paths, day, force=force, progress=progress)
             else:
-                summary = run_load(engine, paths, day, force=force, wait_seconds=wait_seconds, progress=progress)
+                summary = run_load(
+                    engine,
+                    paths,
+                    day,
+                    force=force,
+                    wait_seconds=wait_seconds,
+                    progress=progress,
+                    parse_process=parse_process,
+                )
     except EtlError as exc:
         if as_json:
             status = "locked" if isinstance(exc, LockNotAcquired) else "failed"
@@ -244,9 +260,10 @@ def summary_line(summary: RunSummary) -> str:
             f"{c['files_skipped']} already loaded, {c['files_refused']} refused); {c['records_read']} records, "
             f"{summary.rejects} rejects"
         )
+    unchanged = f", of which {summary.unchanged} unchanged" if summary.unchanged else ""
     return (
         f"run {summary.run_id} {summary.status}: {c['files_seen']} files "
-        f"({c['files_loaded']} loaded, {c['files_skipped']} already loaded, {c['files_refused']} refused); "
+        f"({c['files_loaded']} loaded{unchanged}, {c['files_skipped']} already loaded, {c['files_refused']} refused); "
         f"{c['records_read']} records, {c['papers_inserted']} new papers, {summary.duplicates} duplicates, "
         f"{summary.rejects} rejects"
     )

@@ -9,20 +9,26 @@ head`` do the same thing.
 from __future__ import annotations
 
 import os
+import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from .errors import ConfigError, DatabaseError, SchemaRevisionError
+from .schema import SCHEMA_REVISION
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic is imported where a migration runs, not at start-up: a scheduled load
+# that finds nothing new must stay cheap (it only compares revision strings).
 
 ENV_VAR = "PAPERS_ETL_DATABASE_URL"
 DEFAULT_URL = "sqlite:///papers.db"
@@ -108,6 +114,18 @@ def database_errors(url: str | URL) -> Iterator[None]:
         raise DatabaseError(f"{safe_url(url)}: {reason}; check that the server is up and the URL is right") from None
     except sa.exc.DBAPIError as exc:
         raise DatabaseError(f"{safe_url(url)}: {_first_line(exc.orig)}") from None
+    except Exception as exc:
+        # The bulk paths (sqlite3 executemany, psycopg COPY) talk to the driver directly.
+        if not _is_driver_error(exc):
+            raise
+        raise DatabaseError(f"{safe_url(url)}: {_first_line(exc)}") from None
+
+
+def _is_driver_error(exc: Exception) -> bool:
+    if isinstance(exc, sqlite3.Error):
+        return True
+    psycopg = sys.modules.get("psycopg")  # not imported: cannot be a psycopg error (and stays unimported)
+    return psycopg is not None and isinstance(exc, psycopg.Error)
 
 
 def _first_line(exc: BaseException | None) -> str:
@@ -120,6 +138,8 @@ def _first_line(exc: BaseException | None) -> str:
 
 def alembic_config(url: str | URL | None = None) -> Config:
     """The project's Alembic configuration, pointed at ``url``."""
+    from alembic.config import Config
+
     ini = PROJECT_ROOT / "alembic.ini"
     config = Config(str(ini)) if ini.exists() else Config()
     config.set_main_option("script_location", str(migrations_dir()))
@@ -136,20 +156,41 @@ def migrations_dir() -> Path:
 
 
 def head_revision() -> str:
+    """The revision this papers-etl's tables are (``schema.SCHEMA_REVISION``, tested to be Alembic's head)."""
+    return SCHEMA_REVISION
+
+
+def migrations_head() -> str:
+    """The head revision of migrations/, read by Alembic."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
+def known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    return {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+
+
 def current_revision(engine: Engine) -> str | None:
+    """The database's revision (Alembic's ``alembic_version`` row), None for a database without one."""
     with database_errors(engine.url), engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if not sa.inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database to ``revision`` (head by default)."""
+    from alembic import command
+
     _migrate(engine, command.upgrade, revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
+    from alembic import command
+
     _migrate(engine, command.downgrade, revision)
 
 
@@ -200,8 +241,7 @@ def ensure_schema(engine: Engine) -> None:
             )
         upgrade(engine)
         return
-    known = {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
-    if current in known:
+    if current in known_revisions():
         raise SchemaRevisionError(
             f"{safe_url(engine.url)} is at schema revision {current}, this papers-etl needs {head}; "
             "run `papers-etl db upgrade` first"

@@ -44,6 +44,8 @@ MIN_ABSTRACT_WORDS = 12  # a shorter abstract is too generic to identify a paper
 MIN_TRUNCATION_WORDS = 20  # a cut-off abstract must keep this many words to count as a truncation
 _ROMAN = frozenset(["i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii", "xiii", "xiv", "xv"])
 _HAS_DIGIT_RE = re.compile(r"\d")
+# MIN_ABSTRACT_WORDS white-space separated words, found without splitting the whole abstract.
+_ENOUGH_WORDS_RE = re.compile(rf"\s*\S+(?:\s+\S+){{{MIN_ABSTRACT_WORDS - 1}}}")
 
 
 def same_paper(a: Paper, b: Paper) -> bool:
@@ -51,8 +53,13 @@ def same_paper(a: Paper, b: Paper) -> bool:
     if a.title_key == b.title_key:
         return _abstracts_agree(a, b)
     if a.abstract_key and a.abstract_key == b.abstract_key and _identifies(a.abstract) and _identifies(b.abstract):
-        return _titles_agree(a.title, b.title)
+        return _titles_agree(folded_title(a), folded_title(b))
     return False
+
+
+def folded_title(paper: Paper) -> str:
+    """The title's words for fuzzy comparison (computed by the transform when it could)."""
+    return paper.folded_title or folded_text(paper.title)
 
 
 def blocking_keys(paper: Paper) -> list[str]:
@@ -64,7 +71,7 @@ def blocking_keys(paper: Paper) -> list[str]:
 
 
 def _identifies(abstract: str) -> bool:
-    return len(abstract.split()) >= MIN_ABSTRACT_WORDS
+    return _ENOUGH_WORDS_RE.match(abstract) is not None
 
 
 def _abstracts_agree(a: Paper, b: Paper) -> bool:
@@ -79,7 +86,7 @@ def _abstracts_agree(a: Paper, b: Paper) -> bool:
 
 
 def _titles_agree(first: str, second: str) -> bool:
-    first, second = folded_text(first), folded_text(second)
+    """Whether two folded titles are alike enough (over the same abstract) to be one paper."""
     if _distinguishing_tokens(first) != _distinguishing_tokens(second):
         return False
     return fuzz.token_set_ratio(first, second) >= TITLE_SIMILARITY
@@ -107,7 +114,7 @@ def components(papers: Sequence[Paper], joined: Iterable[tuple[int, int]] = (), 
     # Equal keys and equal title words (which same_paper compares): one paper, compared once.
     by_signature: dict[tuple[str, str, str], list[int]] = defaultdict(list)
     for index, paper in enumerate(papers):
-        by_signature[(paper.title_key, paper.abstract_key, folded_text(paper.title))].append(index)
+        by_signature[(paper.title_key, paper.abstract_key, folded_title(paper))].append(index)
     for indices in by_signature.values():
         for other in indices[1:]:
             clusters.union(indices[0], other)

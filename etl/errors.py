@@ -22,6 +22,10 @@ class InputError(EtlError):
         self.line_no = line_no
         super().__init__(self.__str__())
 
+    def __reduce__(self):
+        # Crosses from the parsing process with its attributes (Exception would keep only the message).
+        return type(self), (self.reason, self.path, self.line_no)
+
     def at(self, path: str | Path) -> InputError:
         """The same error, located in ``path`` (parsers work on text and do not know the file)."""
         return type(self)(self.reason, self.path or path, self.line_no)

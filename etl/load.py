@@ -12,14 +12,14 @@ import datetime as dt
 import functools
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from .dedup import Disagreement, Member, blocking_keys, components, merge, sighting_rank
-from .records import LEVEL_FIELD, Paper, Problem, RawRecord, excerpt
+from .records import LEVEL_FIELD, Paper, Problem, RawRecord, Sighting, excerpt
 from .schema import etl_runs, listings, paper_links, papers, rejects, source_files
 from .transform import record_from_listing, transform_record
 
@@ -48,14 +48,6 @@ class SourceFile:
     layout: str
     listed_on: dt.date | None
     listed_on_source: str | None
-
-
-@dataclass(frozen=True)
-class Sighting:
-    """A record and the paper it became."""
-
-    record: RawRecord
-    paper: Paper
 
 
 @dataclass
@@ -98,10 +90,11 @@ def run_with_rejects(engine: Engine, run_id: int) -> tuple[sa.Row | None, list[s
     return run, found
 
 
-def is_loaded(engine: Engine, sha256: str) -> bool:
+def loaded_files(engine: Engine) -> dict[str, str | None]:
+    """sha256 -> parse digest of every file loaded, read once per run (25,000 files are about 3 MB)."""
     with engine.connect() as conn:
-        query = sa.select(source_files.c.source_file_id).where(source_files.c.sha256 == sha256)
-        return conn.execute(query).first() is not None
+        rows = conn.execute(sa.select(source_files.c.sha256, source_files.c.parse_digest))
+        return {sha256: digest for sha256, digest in rows}
 
 
 def record_problems(engine: Engine, run_id: int, path: str, problems: Iterable[Problem]) -> None:
@@ -125,6 +118,7 @@ def load_file(
     sightings: Iterable[Sighting],
     problems: Sequence[Problem],
     replace: bool = False,
+    parse_digest: Callable[[], str | None] = lambda: None,
 ) -> FileCounts:
     """Load one parsed file in a single transaction and return what it changed.
 
@@ -132,7 +126,8 @@ def load_file(
     ``problems`` is read once it is exhausted. Disagreements between sightings of
     one paper are written to ``rejects`` (level field) with the file's problems.
     ``replace`` (``load --force``) first removes the file's earlier load, in the
-    same transaction.
+    same transaction. ``parse_digest`` gives, once the sightings are exhausted,
+    the digest stored for a later ``--force`` to compare with.
     """
     now = utcnow()
     counts = FileCounts()
@@ -153,7 +148,7 @@ def load_file(
         conn.execute(
             source_files.update()
             .where(source_files.c.source_file_id == source_file_id)
-            .values(record_count=counts.records)
+            .values(record_count=counts.records, parse_digest=parse_digest())
         )
         _append(conn, rejects, _reject_rows(run_id, source.path, [*problems, *counts.disagreements]))
     return counts
@@ -231,9 +226,9 @@ def _stored_members(conn: Connection, new: list[Member]) -> _Stored:
     title_keys = sorted({m.paper.title_key for m in new})
     abstract_keys = sorted({m.paper.abstract_key for m in new if len(blocking_keys(m.paper)) > 1})
     candidate_ids: set[int] = set()
-    for column, keys in ((listings.c.title_key, title_keys), (listings.c.abstract_key, abstract_keys)):
+    for statement, keys in ((_PAPERS_BY_TITLE_KEY, title_keys), (_PAPERS_BY_ABSTRACT_KEY, abstract_keys)):
         for chunk in chunks(keys):
-            candidate_ids.update(conn.execute(sa.select(listings.c.paper_id).where(column.in_(chunk))).scalars())
+            candidate_ids.update(conn.execute(statement, {"keys": chunk}).scalars())
     stored = _Stored([], [], [], {}, defaultdict(set))
     if not candidate_ids:
         return stored
@@ -248,9 +243,8 @@ def _stored_members(conn: Connection, new: list[Member]) -> _Stored:
         else:
             first_of_paper[row.paper_id] = index
     for chunk in chunks(ids):
-        query = sa.select(papers).where(papers.c.paper_id.in_(chunk))
-        stored.rows.update((row.paper_id, row) for row in conn.execute(query))
-        for link in conn.execute(sa.select(paper_links).where(paper_links.c.paper_id.in_(chunk))):
+        stored.rows.update((row.paper_id, row) for row in conn.execute(_PAPERS_BY_ID, {"ids": chunk}))
+        for link in conn.execute(_LINKS_BY_PAPER, {"ids": chunk}):
             stored.links[link.paper_id].add((link.url, link.kind, link.repo))
     return stored
 
@@ -258,12 +252,7 @@ def _stored_members(conn: Connection, new: list[Member]) -> _Stored:
 def _sightings_of(conn: Connection, paper_ids: list[int]) -> Iterator[sa.Row]:
     """Every stored sighting of these papers, with what ranks it."""
     for chunk in chunks(paper_ids):
-        query = (
-            _sightings_query()
-            .where(listings.c.paper_id.in_(chunk))
-            .order_by(listings.c.paper_id, listings.c.source_file_id, listings.c.position)
-        )
-        yield from conn.execute(query)
+        yield from conn.execute(_SIGHTINGS_OF_PAPERS, {"ids": chunk})
 
 
 def _member_from_row(row: sa.Row) -> Member:
@@ -471,6 +460,23 @@ def _sightings_query() -> sa.Select:
         source_files.c.sha256,
         source_files.c.listed_on,
     ).join(source_files, source_files.c.source_file_id == listings.c.source_file_id)
+
+
+# Lookups of the load, built once so that SQLAlchemy compiles each once; the IN lists are
+# expanding parameters, filled at execution.
+_PAPERS_BY_TITLE_KEY = sa.select(listings.c.paper_id).where(
+    listings.c.title_key.in_(sa.bindparam("keys", expanding=True))
+)
+_PAPERS_BY_ABSTRACT_KEY = sa.select(listings.c.paper_id).where(
+    listings.c.abstract_key.in_(sa.bindparam("keys", expanding=True))
+)
+_PAPERS_BY_ID = sa.select(papers).where(papers.c.paper_id.in_(sa.bindparam("ids", expanding=True)))
+_LINKS_BY_PAPER = sa.select(paper_links).where(paper_links.c.paper_id.in_(sa.bindparam("ids", expanding=True)))
+_SIGHTINGS_OF_PAPERS = (
+    _sightings_query()
+    .where(listings.c.paper_id.in_(sa.bindparam("ids", expanding=True)))
+    .order_by(listings.c.paper_id, listings.c.source_file_id, listings.c.position)
+)
 
 
 def _repoint_listings(conn: Connection, rows: list[sa.Row], members: list[Member], paper_ids: list[int]) -> None:

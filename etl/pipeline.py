@@ -5,19 +5,25 @@ calls. A file that cannot be used is refused (a ``rejects`` row at level
 ``file``) and the other files still load.
 
 Each file is read twice, in chunks, never whole: a first pass hashes it (a
-file whose sha256 is already loaded is skipped without being parsed), a
-second pass decodes, parses and transforms it as a generator that the load
-consumes in batches inside the file's one transaction. Memory therefore stays
-flat whatever the size of the file; a bad byte or a parser failure half way
-rolls the file back.
+file whose sha256 is already loaded is skipped without being parsed; the
+loaded sha256 values are read once per run), a second pass decodes, parses
+and transforms it (``etl.parsing``) as a stream that the load consumes in
+batches inside the file's one transaction. Memory therefore stays flat
+whatever the size of the file; a bad byte or a parser failure half way rolls
+the file back.
+
+Parsing runs ahead of the load, in a second process when the machine has
+more than one core: while file N is written, files N+1… are parsed. Files are
+still loaded one at a time, in order.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
-from collections.abc import Callable, Iterable, Iterator
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -26,14 +32,15 @@ from sqlalchemy.engine import Engine
 from . import load, locks
 from .db import current_revision, database_errors, ensure_schema, head_revision
 from .errors import DatabaseError, InputError
-from .extract import Fingerprint, PageStream, discover, fingerprint, iter_lines, open_capture
-from .records import LEVEL_FIELD, LEVEL_FILE, LEVEL_RECORD, Problem
-from .transform import resolve_listed_on, transform_record
+from .extract import Fingerprint, discover, fingerprint
+from .parsing import ParsedFile, Parser, Ticket
+from .records import LEVEL_FILE, Problem
 
 log = logging.getLogger(__name__)
 
 LOADED, SKIPPED, REFUSED = "loaded", "skipped", "refused"
-PROGRESS_EVERY_RECORDS = 200
+UNCHANGED_MESSAGE = "unchanged: parses exactly as at its earlier load, so nothing was rewritten"
+LOOKAHEAD_FILES = 16  # files fingerprinted and handed to the parser ahead of their turn
 
 
 @dataclass
@@ -78,6 +85,11 @@ class RunSummary:
         }
 
     @property
+    def unchanged(self) -> int:
+        """Files of a --force run left as they were, because they parse exactly as at their earlier load."""
+        return sum(1 for f in self.files if f.status == LOADED and f.message == UNCHANGED_MESSAGE)
+
+    @property
     def duplicates(self) -> int:
         """Records loaded that were a paper already known (in the database or earlier in the run)."""
         return self._total("records") - self._total("papers_inserted")
@@ -102,6 +114,7 @@ class RunSummary:
             "status": self.status,
             "message": self.message,
             **self.counts,
+            "files_unchanged": self.unchanged,
             "duplicates": self.duplicates,
             "rejects": self.rejects,
             "files": [asdict(f) for f in self.files],
@@ -133,7 +146,7 @@ class _Job:
     listed_on: dt.date | None
     force: bool
     progress: Progress
-    is_loaded: Callable[[str], bool]
+    loaded: dict[str, str | None]  # sha256 -> parse digest of the files loaded (kept up to date by the run)
 
     @property
     def dry_run(self) -> bool:
@@ -148,6 +161,7 @@ def run_load(
     force: bool = False,
     wait_seconds: float = 0.0,
     progress: Progress | None = None,
+    parse_process: bool | None = None,
 ) -> RunSummary:
     """Load capture files (files, folders, globs) into the database behind ``engine``.
 
@@ -156,6 +170,8 @@ def run_load(
     earlier load. Raises NoInputError when a path matches nothing (before
     anything is written), DatabaseError when the database fails (the files
     loaded until then stay loaded and the run is marked failed).
+    ``parse_process``: parse in a second process while this one writes (None:
+    when the machine has more than one core).
     """
     files = discover(paths)
     with locks.load_lock(engine, wait_seconds):
@@ -165,9 +181,10 @@ def run_load(
             summary = RunSummary(run_id=load.start_run(engine))
         if abandoned:
             log.warning("%d earlier run(s) had been interrupted; marked failed", abandoned)
-        job = _Job(engine, summary.run_id, listed_on, force, progress or Progress(), _loaded_in(engine))
+        job = _Job(engine, summary.run_id, listed_on, force, progress or Progress(), _loaded_files(engine))
         try:
-            _process_all(job, files, summary)
+            with Parser(listed_on, in_process=not _use_parse_process(parse_process)) as parser:
+                _process_all(job, files, summary, parser)
         except (Exception, KeyboardInterrupt) as exc:
             # The run row says what happened, whatever stopped the run.
             summary.status, summary.message = "failed", _failure_message(exc)
@@ -177,6 +194,12 @@ def run_load(
         with database_errors(engine.url):
             load.finish_run(engine, summary.run_id, summary.status, summary.counts)
     return summary
+
+
+def _use_parse_process(choice: bool | None) -> bool:
+    if choice is not None:
+        return choice
+    return len(os.sched_getaffinity(0)) > 1 if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1) > 1
 
 
 def check_load(
@@ -194,8 +217,9 @@ def check_load(
     """
     files = discover(paths)
     summary = RunSummary(run_id=None, dry_run=True)
-    job = _Job(engine, None, listed_on, force, progress or Progress(), _loaded_in_read_only(engine))
-    _process_all(job, files, summary)
+    job = _Job(engine, None, listed_on, force, progress or Progress(), _loaded_files_read_only(engine))
+    with Parser(listed_on, in_process=True) as parser:  # nothing to overlap with: parse here
+        _process_all(job, files, summary, parser)
     summary.status = summary.final_status()
     return summary
 
@@ -211,11 +235,11 @@ def rebuild(engine: Engine) -> load.RebuildCounts:
             return load.rebuild_papers(engine)
 
 
-def _process_all(job: _Job, files: list[Path], summary: RunSummary) -> None:
+def _process_all(job: _Job, files: list[Path], summary: RunSummary, parser: Parser) -> None:
     job.progress.start(files)
-    for path in files:
-        job.progress.file_started(path)
-        result = _process_file(job, path)
+    for planned in _planned(job, files, parser):
+        job.progress.file_started(planned.path)
+        result = _process_file(job, planned, parser)
         summary.files.append(result)
         log.info("%s: %s (%d records)%s", result.path, result.status, result.records, _suffix(result.message))
         job.progress.file_done(result)
@@ -243,37 +267,87 @@ def _finish_quietly(engine: Engine, summary: RunSummary) -> None:
 # --------------------------------------------------------------------------- "already loaded"
 
 
-def _loaded_in(engine: Engine) -> Callable[[str], bool]:
-    def is_loaded(sha256: str) -> bool:
-        with database_errors(engine.url):
-            return load.is_loaded(engine, sha256)
-
-    return is_loaded
+def _loaded_files(engine: Engine) -> dict[str, str | None]:
+    with database_errors(engine.url):
+        return load.loaded_files(engine)
 
 
-def _loaded_in_read_only(engine: Engine) -> Callable[[str], bool]:
+def _loaded_files_read_only(engine: Engine) -> dict[str, str | None]:
     """For a dry run: never create a database (or its schema) just to ask."""
     database = engine.url.database
     if engine.dialect.name == "sqlite" and (not database or database == ":memory:" or not Path(database).exists()):
-        return lambda sha256: False
+        return {}
     current = current_revision(engine)
     if current is None:
-        return lambda sha256: False
+        return {}
     if current != head_revision():
         ensure_schema(engine)  # raises SchemaRevisionError with the fix (a database at head returned above)
-    return _loaded_in(engine)
+    return _loaded_files(engine)
+
+
+# --------------------------------------------------------------------------- planning ahead
+
+
+@dataclass
+class _Planned:
+    """A file as seen before its turn: fingerprinted, and its parsing maybe started."""
+
+    path: Path
+    facts: Fingerprint | None = None
+    refused: InputError | None = None
+    ticket: Ticket | None = None
+
+
+def _planned(job: _Job, files: list[Path], parser: Parser) -> Iterator[_Planned]:
+    """The files in order, each fingerprinted and (when it will be parsed) submitted to the
+    parser up to LOOKAHEAD_FILES ahead of its turn, so parsing overlaps the load."""
+    ahead: deque[_Planned] = deque()
+    pending = iter(files)
+    submitted: set[str] = set()
+    while True:
+        while len(ahead) < LOOKAHEAD_FILES and (path := next(pending, None)) is not None:
+            ahead.append(_plan(job, path, parser, submitted))
+        if not ahead:
+            return
+        yield ahead.popleft()
+
+
+def _plan(job: _Job, path: Path, parser: Parser, submitted: set[str]) -> _Planned:
+    try:
+        facts = fingerprint(path)  # first pass: sha256 decides "already loaded" before any parsing
+    except InputError as exc:
+        return _Planned(path, refused=exc)
+    planned = _Planned(path, facts)
+    if facts.sha256 in submitted or (not job.force and facts.sha256 in job.loaded):
+        return planned  # skipped, or a copy of a file earlier in this run: decided at its turn
+    submitted.add(facts.sha256)
+    planned.ticket = parser.submit(facts, digest_only=_digest_suffices(job, facts))
+    return planned
+
+
+def _digest_suffices(job: _Job, facts: Fingerprint) -> bool:
+    """--force of a file whose earlier load recorded a digest: parse it, compare, and only
+    reload it when it now parses differently."""
+    return job.force and not job.dry_run and job.loaded.get(facts.sha256) is not None
 
 
 # --------------------------------------------------------------------------- one file
 
 
-def _process_file(job: _Job, path: Path) -> FileResult:
-    name = str(path)
+def _process_file(job: _Job, planned: _Planned, parser: Parser) -> FileResult:
+    name = str(planned.path)
     try:
-        facts = fingerprint(path)  # first pass: sha256 decides "already loaded" before any parsing
-        if not job.force and job.is_loaded(facts.sha256):
+        if planned.refused is not None:
+            raise planned.refused
+        facts = planned.facts
+        if not job.force and facts.sha256 in job.loaded:
             return FileResult(name, SKIPPED, message="already loaded (same sha256)")
-        return _stream_file(job, facts)
+        if planned.ticket is not None:
+            parsing = parser.receive(planned.ticket, job.progress.records_read)
+        else:
+            parsing = parser.here(facts, _digest_suffices(job, facts), job.progress.records_read)
+        with parsing as parsed:
+            return _load_parsed(job, parser, parsed)
     except InputError as exc:
         if not job.dry_run:
             with database_errors(job.engine.url):
@@ -281,113 +355,59 @@ def _process_file(job: _Job, path: Path) -> FileResult:
         return FileResult(name, REFUSED, message=str(exc.at(name)))
 
 
-@dataclass
-class _Tally:
-    records: int = 0
-    records_rejected: int = 0
-    fields_rejected: int = 0
-
-    def add(self, problems: Iterable[Problem]) -> None:
-        for problem in problems:
-            self.records_rejected += problem.level == LEVEL_RECORD
-            self.fields_rejected += problem.level == LEVEL_FIELD
-
-
-def _stream_file(job: _Job, facts: Fingerprint) -> FileResult:
-    """Second pass: decode, parse and transform as a generator that the load consumes in one transaction."""
-    with open_capture(facts.path) as chunks:
-        hashed = _HashedChunks(chunks)
-        page = _guarded(lambda: PageStream(iter_lines(hashed, facts.path)), facts.path)
-        listing = resolve_listed_on(
-            page.header_date, facts.path.name, facts.mtime, job.listed_on, page.header_date_line_no
+def _load_parsed(job: _Job, parser: Parser, parsed: ParsedFile) -> FileResult:
+    facts = parsed.facts
+    if parsed.digest is not None:  # only the digest was computed (load --force of a file loaded before)
+        if parsed.digest == job.loaded.get(facts.sha256):
+            return _unchanged(job, parsed)
+        with parser.here(facts, False, lambda count: None) as again:  # parses differently now: reload it
+            return _load_parsed(job, parser, again)
+    counts = load.FileCounts()
+    if job.dry_run:
+        for _ in parsed.sightings:
+            pass
+    else:
+        source = load.SourceFile(
+            path=str(facts.path),
+            sha256=facts.sha256,
+            size_bytes=facts.size_bytes,
+            layout=parsed.layout,
+            listed_on=parsed.listing.value,
+            listed_on_source=parsed.listing.source,
         )
-        problems = [listing.problem] if listing.problem else []
-        tally = _Tally()
-        tally.add(problems)
-        sightings = _sightings(page, problems, tally, hashed, facts, job.progress)
-        counts = load.FileCounts()
-        if job.dry_run:
-            for _ in sightings:
-                pass
-        else:
-            source = load.SourceFile(
-                path=str(facts.path),
-                sha256=facts.sha256,
-                size_bytes=facts.size_bytes,
-                layout=page.layout,
-                listed_on=listing.value,
-                listed_on_source=listing.source,
+        with database_errors(job.engine.url):
+            counts = load.load_file(
+                job.engine,
+                job.run_id,
+                source,
+                parsed.sightings,
+                parsed.problems,
+                replace=job.force,
+                parse_digest=lambda: parsed.digest,
             )
-            with database_errors(job.engine.url):
-                counts = load.load_file(job.engine, job.run_id, source, sightings, problems, replace=job.force)
+        job.loaded[facts.sha256] = parsed.digest
     return FileResult(
         str(facts.path),
         LOADED,
-        records=tally.records,
+        records=parsed.tally.records,
         papers_inserted=counts.papers_inserted,
         papers_updated=counts.papers_updated,
-        records_rejected=tally.records_rejected,
-        fields_rejected=tally.fields_rejected + len(counts.disagreements),
+        records_rejected=parsed.tally.records_rejected,
+        fields_rejected=parsed.tally.fields_rejected + len(counts.disagreements),
     )
 
 
-def _sightings(
-    page: PageStream,
-    problems: list[Problem],
-    tally: _Tally,
-    hashed: _HashedChunks,
-    facts: Fingerprint,
-    progress: Progress,
-) -> Iterator[load.Sighting]:
-    """The file's papers, one at a time; ``problems`` is complete once this is exhausted."""
-    try:
-        for record in page.records():
-            paper, found = transform_record(record)
-            problems.extend(found)
-            tally.add(found)
-            if paper is not None:
-                tally.records += 1
-                if tally.records % PROGRESS_EVERY_RECORDS == 0:
-                    progress.records_read(PROGRESS_EVERY_RECORDS)
-                yield load.Sighting(record, paper)
-        problems.extend(page.problems)
-        tally.add(page.problems)
-    except InputError:
-        raise
-    except Exception as exc:
-        raise _parser_failure(exc, facts.path) from exc
-    progress.records_read(tally.records % PROGRESS_EVERY_RECORDS)
-    if hashed.sha256 != facts.sha256:
-        raise InputError("the file changed while it was being loaded; run the load again", facts.path)
-
-
-def _guarded(parse: Callable[[], PageStream], path: Path) -> PageStream:
-    """An unexpected parser failure refuses this file only, never the run."""
-    try:
-        return parse()
-    except InputError:
-        raise
-    except Exception as exc:
-        raise _parser_failure(exc, path) from exc
-
-
-def _parser_failure(exc: Exception, path: Path) -> InputError:
-    log.info("parser failure on %s", path, exc_info=True)
-    return InputError(f"unexpected parser failure ({type(exc).__name__}: {exc}); please report it with this file", path)
-
-
-class _HashedChunks:
-    """Chunks passed through while hashed: the bytes loaded are the bytes whose sha256 is recorded."""
-
-    def __init__(self, chunks: Iterable[bytes]):
-        self._chunks = chunks
-        self._digest = hashlib.sha256()
-
-    def __iter__(self) -> Iterator[bytes]:
-        for chunk in self._chunks:
-            self._digest.update(chunk)
-            yield chunk
-
-    @property
-    def sha256(self) -> str:
-        return self._digest.hexdigest()
+def _unchanged(job: _Job, parsed: ParsedFile) -> FileResult:
+    """--force of a file that parses exactly as at its earlier load: its rows are already
+    what a reload would write. Only its problems are recorded again, for this run."""
+    path = str(parsed.facts.path)
+    with database_errors(job.engine.url):
+        load.record_problems(job.engine, job.run_id, path, parsed.problems)
+    return FileResult(
+        path,
+        LOADED,
+        records=parsed.tally.records,
+        records_rejected=parsed.tally.records_rejected,
+        fields_rejected=parsed.tally.fields_rejected,
+        message=UNCHANGED_MESSAGE,
+    )

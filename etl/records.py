@@ -106,6 +106,17 @@ class Paper:
     author_count: int | None
     links: tuple[Link, ...] = ()
     abstract_key: str = ""
+    # The title's folded words, space separated (transform.folded_text), when the transform
+    # computed them on the way to title_key: saves deduplication recomputing them. Not data.
+    folded_title: str = field(default="", compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """A record and the paper it became."""
+
+    record: RawRecord
+    paper: Paper
 
 
 @dataclass(frozen=True)

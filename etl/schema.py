@@ -32,6 +32,10 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+# The Alembic revision these Tables describe: a database at another revision is
+# refused or upgraded. tests/test_schema.py checks that it is the head of migrations/.
+SCHEMA_REVISION = "0004"
+
 RUN_STATUSES = ("running", "succeeded", "partial", "failed")
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
@@ -79,6 +83,7 @@ source_files = Table(
     Column("record_count", Integer, nullable=False),
     Column("run_id", Integer, ForeignKey("etl_runs.run_id"), nullable=False, index=True),
     _timestamp("loaded_at"),
+    Column("parse_digest", String(32)),  # what the file parsed to (etl.parsing); load --force skips a match
     CheckConstraint(_one_of("layout", LAYOUTS), name="layout"),
     CheckConstraint(_one_of("listed_on_source", LISTED_ON_SOURCES), name="listed_on_source"),
     CheckConstraint("(listed_on IS NULL) = (listed_on_source IS NULL)", name="listed_on_has_source"),

@@ -299,7 +299,8 @@ def transform_record(record: RawRecord) -> tuple[Paper | None, list[Problem]]:
     """One raw record to a Paper. A bad field is NULL plus a field-level Problem;
     a record that cannot be a paper at all is None plus a record-level Problem."""
     title = normalise_text(record.raw_title)
-    key = "".join(_folded_words(title))
+    title_words = _folded_words(title)
+    key = "".join(title_words)
     abstract = normalise_text(record.raw_abstract or "")
     if not key:
         reason = "title has no letter or digit; check that the page was captured whole"
@@ -315,6 +316,7 @@ def transform_record(record: RawRecord) -> tuple[Paper | None, list[Problem]]:
         author_count=author_count,
         links=extract_links(record.raw_abstract or ""),
         abstract_key=_abstract_key_of_clean_text(abstract),
+        folded_title=" ".join(title_words),
     )
     return paper, problems
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 from pytest_postgresql import factories
 
@@ -121,3 +122,24 @@ def page_dir(tmp_path: Path):
         return folder
 
     return write
+
+
+# --------------------------------------------------------------------------- reading results
+
+DATE_COLUMNS = {"published_on": sa.Date, "listed_on": sa.Date}
+TIMESTAMP_COLUMNS = {"created_at": sa.DateTime, "updated_at": sa.DateTime}
+
+
+def rows(engine, sql: str, **params) -> list[tuple]:
+    """Rows of a raw query; date and timestamp columns typed as Core would (SQLite stores them as text)."""
+    statement = sa.text(sql)
+    typed = {name: type_ for name, type_ in (DATE_COLUMNS | TIMESTAMP_COLUMNS).items() if name in sql}
+    if typed:
+        statement = statement.columns(**typed)
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(statement, params)]
+
+
+def scalar(engine, sql: str, **params):
+    with engine.connect() as conn:
+        return conn.execute(sa.text(sql), params).scalar_one()

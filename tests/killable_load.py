@@ -7,8 +7,8 @@ At POINT the process prints ``PAUSED`` on stdout and waits for a line on stdin
 test then kills it with SIGKILL, or resumes it by writing a line. Points:
 
 - ``run-started``: the lock is held and the run row written, before the first file;
-- ``mid-file N``: inside a file's open transaction, after N records were transformed
-  (more than a batch, so rows were already written and not yet committed);
+- ``mid-file N``: inside a file's open transaction, after its first N batches were
+  written (so rows were written and not yet committed);
 - ``after-file N``: after the N-th file committed;
 - ``before-finish``: every file committed, the run row not yet finished;
 - ``mid-replace``: ``--force`` removed the file's earlier load, in the open transaction.
@@ -70,7 +70,7 @@ def install(point: str, count: int) -> None:
     if point == "run-started":
         etl.pipeline._process_file = before_first_call(etl.pipeline._process_file)
     elif point == "mid-file":
-        etl.pipeline.transform_record = after_calls(etl.pipeline.transform_record, count)
+        etl.load._load_batch = after_calls(etl.load._load_batch, count)
     elif point == "after-file":
         etl.load.load_file = after_calls(etl.load.load_file, count)
     elif point == "before-finish":

@@ -266,7 +266,8 @@ def test_verbose_logs_each_file_and_debug_logs_sql(runner, db_url, page_dir):
     folder = page_dir({"a.txt": compact_page([WAVELETS]), "b.txt": ""})
 
     verbose = runner.invoke(main, ["-v", "load", "--db", db_url, str(folder)])
-    debug = runner.invoke(main, ["-vv", "load", "--force", "--db", db_url, str(folder)])
+    page_dir({"c.txt": compact_page([GARDENS])})
+    debug = runner.invoke(main, ["-vv", "load", "--db", db_url, str(folder)])
 
     assert f"INFO etl.pipeline: {folder / 'a.txt'}: loaded (1 records)" in verbose.stderr
     assert f"INFO etl.pipeline: {folder / 'b.txt'}: refused (0 records): {folder / 'b.txt'}: the file is" in (

@@ -8,6 +8,7 @@ import os
 
 import pytest
 import sqlalchemy as sa
+from conftest import rows, scalar
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pages import GARDENS, LANTERN, ORBITS, ORBITS_PLAIN, WAVELETS, compact_page, daily_meta_page, daily_page
@@ -17,25 +18,6 @@ from etl.errors import DatabaseError, NoInputError
 from etl.pipeline import rebuild, run_load
 
 CONTENT_TABLES = ("papers", "paper_links", "source_files", "listings")
-
-
-DATE_COLUMNS = {"published_on": sa.Date, "listed_on": sa.Date}
-TIMESTAMP_COLUMNS = {"created_at": sa.DateTime, "updated_at": sa.DateTime}
-
-
-def rows(engine, sql: str, **params) -> list[tuple]:
-    """Rows of a raw query; date and timestamp columns typed as Core would (SQLite stores them as text)."""
-    statement = sa.text(sql)
-    typed = {name: type_ for name, type_ in (DATE_COLUMNS | TIMESTAMP_COLUMNS).items() if name in sql}
-    if typed:
-        statement = statement.columns(**typed)
-    with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(statement, params)]
-
-
-def scalar(engine, sql: str, **params):
-    with engine.connect() as conn:
-        return conn.execute(sa.text(sql), params).scalar_one()
 
 
 def snapshot(engine) -> dict[str, list[tuple]]:
@@ -232,6 +214,35 @@ def test_a_file_that_fails_mid_load_leaves_nothing_behind(engine, page_dir, monk
     assert rows(engine, "SELECT status, files_loaded, message FROM etl_runs")[0][:2] == ("failed", 1)
 
 
+REFUSE_LANTERN = {
+    # A real failure inside the driver's own bulk write (COPY on PostgreSQL, executemany on SQLite).
+    "sqlite": [
+        """CREATE TRIGGER refuse_lantern BEFORE INSERT ON listings WHEN NEW.raw_title = '{title}'
+           BEGIN SELECT RAISE(ABORT, 'no space left for this row'); END"""
+    ],
+    "postgresql": [
+        """CREATE FUNCTION refuse_lantern() RETURNS trigger LANGUAGE plpgsql AS $$
+           BEGIN IF NEW.raw_title = '{title}' THEN RAISE EXCEPTION 'no space left for this row';
+           END IF; RETURN NEW; END $$""",
+        "CREATE TRIGGER refuse_lantern BEFORE INSERT ON listings FOR EACH ROW EXECUTE FUNCTION refuse_lantern()",
+    ],
+}
+
+
+def test_a_driver_error_in_a_bulk_write_is_one_line_and_keeps_the_files_before(engine, page_dir):
+    folder = page_dir({"a.txt": daily_page("Mar 12", [WAVELETS]), "b.txt": compact_page([GARDENS, LANTERN])})
+    with engine.begin() as conn:
+        for statement in REFUSE_LANTERN[engine.dialect.name]:
+            conn.exec_driver_sql(statement.replace("{title}", LANTERN[0]))
+
+    with pytest.raises(DatabaseError, match="no space left for this row") as raised:
+        run_load(engine, [folder])
+
+    assert "\n" not in str(raised.value) and "Traceback" not in str(raised.value)
+    assert rows(engine, "SELECT title FROM papers") == [(WAVELETS[0],)]
+    assert rows(engine, "SELECT status, files_loaded FROM etl_runs") == [("failed", 1)]
+
+
 def test_every_run_is_recorded_with_its_counts(engine, page_dir):
     folder = page_dir({"a.txt": daily_page("Mar 12", [WAVELETS, GARDENS, WAVELETS]), "b.txt": "not a page"})
 
@@ -287,19 +298,19 @@ def test_load_brings_an_empty_database_to_head(empty_engine, page_dir):
 
 
 def test_an_unexpected_parser_failure_refuses_that_file_only(engine, page_dir, monkeypatch):
-    import etl.pipeline
+    import etl.parsing
 
-    real_transform = etl.pipeline.transform_record
+    real_transform = etl.parsing.transform_record
 
     def explode_on_gardens(record):
         if record.raw_title == GARDENS[0]:
             raise RuntimeError("parser bug")
         return real_transform(record)
 
-    monkeypatch.setattr(etl.pipeline, "transform_record", explode_on_gardens)
+    monkeypatch.setattr(etl.parsing, "transform_record", explode_on_gardens)
     folder = page_dir({"a.txt": compact_page([GARDENS]), "b.txt": compact_page([WAVELETS])})
 
-    summary = run_load(engine, [folder])
+    summary = run_load(engine, [folder], parse_process=False)  # the patched parser runs in this process
 
     assert [f.status for f in summary.files] == ["refused", "loaded"]
     assert "unexpected parser failure (RuntimeError: parser bug)" in summary.files[0].message

@@ -7,25 +7,27 @@ of hanging the suite.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import select
 import signal
 import subprocess
 import sys
+import time
 import tracemalloc
 from pathlib import Path
 
 import psycopg
 import pytest
 import sqlalchemy as sa
-from conftest import PROJECT_ROOT
+from conftest import PROJECT_ROOT, rows, scalar
 from pages import GARDENS, LANTERN, ORBITS, WAVELETS, compact_page, daily_meta_page, write_big_daily_page
 
 from etl import db, load, locks
 from etl.cli import EXIT_LOCKED, EXIT_OK, EXIT_REJECTS, main
 from etl.errors import LockNotAcquired
-from etl.pipeline import check_load, run_load
+from etl.pipeline import UNCHANGED_MESSAGE, check_load, run_load
 
 KILLABLE = Path(__file__).parent / "killable_load.py"
 WAIT_S = 60  # upper bound on any wait for a subprocess; never reached when things work
@@ -172,6 +174,23 @@ def paused_load(args: list[str], point: str, count: int = 1) -> subprocess.Popen
     return process
 
 
+def child_pids(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def ended_within(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return True
+        if state in ("Z", "X"):  # exited, not yet reaped by its new parent
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def sigkill(process: subprocess.Popen) -> None:
     process.send_signal(signal.SIGKILL)
     assert process.wait(WAIT_S) == -signal.SIGKILL
@@ -200,7 +219,7 @@ def processes():
     ("point", "count"),
     [
         ("run-started", 1),  # lock held, run row written, nothing loaded
-        ("mid-file", BATCH + 100),  # first file's transaction open, a batch written, not committed
+        ("mid-file", 1),  # first file's transaction open, a batch written, not committed
         ("after-file", 1),  # first file committed, second not started
         ("before-finish", 1),  # every file committed, run row still 'running'
     ],
@@ -225,9 +244,14 @@ def test_a_load_killed_at_any_point_then_rerun_equals_an_uninterrupted_load(
 
 
 def test_a_load_killed_mid_file_leaves_no_row_of_that_file(db_url, captures, engine_of, processes):
-    processes.append(paused_load(["load", "--db", db_url, str(captures)], "mid-file", BATCH + 100))
+    processes.append(paused_load(["load", "--parse-process", "--db", db_url, str(captures)], "mid-file", 1))
+    # The parsing process (started with the first file) and multiprocessing's resource tracker.
+    children = child_pids(processes[-1].pid)
+    assert any(b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes() for pid in children)
 
     sigkill(processes[-1])
+
+    assert all(ended_within(pid, WAIT_S) for pid in children)  # orphaned, they notice and exit
 
     engine = engine_of(db_url)
     with engine.connect() as conn:
@@ -242,6 +266,9 @@ def test_a_forced_reload_killed_mid_replace_keeps_the_earlier_load(
 ):
     expected = reference(reference_url, captures, engine_of)
     runner.invoke(main, ["load", "--db", db_url, str(captures)])
+    # As if loaded before schema revision 0004 (no parse digest): --force must then replace every file.
+    with engine_of(db_url).begin() as conn:
+        conn.execute(sa.text("UPDATE source_files SET parse_digest = NULL"))
     processes.append(paused_load(["load", "--force", "--db", db_url, str(captures)], "mid-replace"))
 
     sigkill(processes[-1])
@@ -341,13 +368,13 @@ def test_a_growing_folder_loads_only_the_new_files(engine, page_dir, monkeypatch
     folder = page_dir({"2026-03-01.txt": compact_page([WAVELETS])})
     run_load(engine, [folder])
     page_dir({"2026-03-02.txt": compact_page([GARDENS, WAVELETS])})
-    import etl.pipeline
+    import etl.parsing
 
     parsed = []
-    real_page_stream = etl.pipeline.PageStream
-    monkeypatch.setattr(etl.pipeline, "PageStream", lambda lines: parsed.append(1) or real_page_stream(lines))
+    real_page_stream = etl.parsing.PageStream
+    monkeypatch.setattr(etl.parsing, "PageStream", lambda lines: parsed.append(1) or real_page_stream(lines))
 
-    summary = run_load(engine, [folder])
+    summary = run_load(engine, [folder], parse_process=False)  # parsed here, where the count can see it
 
     assert [(f.path.rsplit("/", 1)[-1], f.status) for f in summary.files] == [
         ("2026-03-01.txt", "skipped"),
@@ -357,23 +384,66 @@ def test_a_growing_folder_loads_only_the_new_files(engine, page_dir, monkeypatch
     assert summary.counts["papers_inserted"] == 1
 
 
-def test_force_reloads_without_duplicates(engine, page_dir):
-    folder = page_dir({
+def forced_pages(page_dir):
+    return page_dir({
         "a.txt": daily_meta_page("Jan 8", [(*ORBITS, "  • 3 authors", "Jun 7, 2023"), (*LANTERN, "  • x", "May 1")]),
         "b.txt": compact_page([WAVELETS, ORBITS]),
     })  # fmt: skip
+
+
+def paper_ids(engine) -> list[tuple]:
+    return rows(engine, "SELECT paper_id, title_key FROM papers ORDER BY paper_id")
+
+
+@pytest.mark.parametrize("parse_process", [False, True], ids=["parse-here", "parse-process"])
+def test_force_leaves_a_file_that_parses_as_before_untouched(engine, page_dir, parse_process):
+    folder = forced_pages(page_dir)
+    first = run_load(engine, [folder])
+    before, ids_before = snapshot(engine), paper_ids(engine)
+
+    forced = run_load(engine, [folder], force=True, parse_process=parse_process)
+
+    assert [(f.status, f.message) for f in forced.files] == [("loaded", UNCHANGED_MESSAGE)] * 2
+    assert forced.counts["papers_inserted"] == 0 and forced.counts["files_skipped"] == 0
+    assert paper_ids(engine) == ids_before  # nothing deleted and created again: the ids stay
+    after = snapshot(engine)
+    # The forced run records the problems the parse found again, as its own (each run's history).
+    parse_problems = {(f.path, f.records_rejected, f.fields_rejected) for f in forced.files}
+    assert {(f.path, f.records_rejected, f.fields_rejected) for f in first.files} >= parse_problems
+    assert len(after.pop(FIELD_REJECTS)) == len(before.pop(FIELD_REJECTS)) + forced.rejects
+    assert forced.rejects > 0
+    assert after == before
+
+
+def test_force_reloads_a_file_that_parses_differently_without_duplicates(engine, page_dir):
+    folder = forced_pages(page_dir)
     run_load(engine, [folder])
     before = snapshot(engine)
+    with engine.begin() as conn:  # as if loaded before schema revision 0004, or by other parsing rules
+        conn.execute(sa.text("UPDATE source_files SET parse_digest = 'digest of other rules'"))
 
     forced = run_load(engine, [folder], force=True)
 
     assert forced.counts["files_loaded"] == 2 and forced.counts["files_skipped"] == 0
+    assert all(f.message is None for f in forced.files)
     # The papers that only these files listed (Lantern, Wavelets) were removed with them and created again.
     assert forced.counts["papers_inserted"] == 2
     after = snapshot(engine)
     # The reload recorded its own field rejects (the run's history), the earlier ones stay.
     assert after.pop(FIELD_REJECTS) == sorted(before.pop(FIELD_REJECTS) * 2)
     assert after == before
+    assert scalar(engine, "SELECT count(*) FROM source_files WHERE parse_digest = 'digest of other rules'") == 0
+
+
+def test_force_with_another_listing_date_reloads(engine, page_dir):
+    folder = forced_pages(page_dir)
+    run_load(engine, [folder], listed_on=dt.date(2026, 1, 8))
+
+    forced = run_load(engine, [folder], listed_on=dt.date(2026, 1, 9), force=True)
+
+    assert [f.message for f in forced.files] == [None, None]  # reloaded, not "unchanged"
+    assert rows(engine, "SELECT DISTINCT listed_on FROM source_files") == [(dt.date(2026, 1, 9),)]
+    assert scalar(engine, "SELECT count(*) FROM listings") == 4
 
 
 def test_force_through_the_cli(runner, db_url, page_dir):
@@ -383,7 +453,7 @@ def test_force_through_the_cli(runner, db_url, page_dir):
     result = runner.invoke(main, ["load", "--force", "--db", db_url, str(folder)])
 
     assert result.exit_code == EXIT_OK, result.output
-    assert "(1 loaded, 0 already loaded, 0 refused); 2 records, 2 new papers, 0 duplicates" in result.output
+    assert "(1 loaded, of which 1 unchanged, 0 already loaded, 0 refused); 2 records, 0 new papers" in result.output
     engine = db.create_engine(db_url)
     with engine.connect() as conn:
         counts = [conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one() for t in ("papers", "listings")]

@@ -1,0 +1,398 @@
+"""Parse capture files into sightings (extract, then transform), here or in a second process.
+
+A load spends about as long parsing files as writing them. On a machine with
+more than one core, ``Parser`` overlaps the two: a worker process parses the next
+files while this process writes the current one. Sightings cross over in chunks
+through a bounded queue, so memory stays flat whatever the size of the files,
+and files come back in the order they were submitted. Without the worker (one
+core, ``--no-parse-process``, a dry run) the same ``parse_file`` runs here,
+lazily, as the load consumes it.
+
+``parse_file`` also computes a digest of what the file parses to (records,
+papers, problems, listing date, path). ``load --force`` compares it with the
+digest stored at the file's earlier load: a file that parses exactly as before
+has nothing to reload, so only the parse is paid.
+
+Nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import multiprocessing
+import os
+import queue
+import signal
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import EtlError, InputError
+from .extract import Fingerprint, PageStream, iter_lines, open_capture
+from .records import LEVEL_FIELD, LEVEL_RECORD, ListingDate, Problem, Sighting
+from .transform import resolve_listed_on, transform_record
+
+log = logging.getLogger(__name__)
+
+CHUNK_SIGHTINGS = 500  # sightings per message from the worker
+QUEUE_CHUNKS = 8  # messages in flight: bounds the memory between the two processes
+POLL_SECONDS = 1.0  # how often a blocked side checks that the other one is still alive
+DIGEST_VERSION = b"papers-etl parse digest 1"
+
+RecordsRead = Callable[[int], None]
+
+
+class ParserProcessError(EtlError):
+    """The parsing process stopped unexpectedly (killed, out of memory)."""
+
+
+@dataclass
+class Tally:
+    records: int = 0
+    records_rejected: int = 0
+    fields_rejected: int = 0
+
+    def add(self, problems: Iterable[Problem]) -> None:
+        for problem in problems:
+            self.records_rejected += problem.level == LEVEL_RECORD
+            self.fields_rejected += problem.level == LEVEL_FIELD
+
+
+@dataclass
+class ParsedFile:
+    """A file being parsed. ``sightings`` is consumed once; ``problems``, ``tally``
+    and ``digest`` are complete when it is exhausted."""
+
+    facts: Fingerprint
+    layout: str
+    listing: ListingDate
+    sightings: Iterator[Sighting]
+    problems: list[Problem] = field(default_factory=list)
+    tally: Tally = field(default_factory=Tally)
+    digest: str | None = None
+
+
+# --------------------------------------------------------------------------- one file, in this process
+
+
+@contextmanager
+def parse_file(facts: Fingerprint, listed_on: dt.date | None) -> Iterator[ParsedFile]:
+    """Open ``facts.path`` and parse it lazily. Raises InputError when the file cannot be
+    used (when opened, or from ``sightings`` as it is consumed)."""
+    with open_capture(facts.path) as chunks:
+        hashed = _HashedChunks(chunks)
+        page = _guarded(lambda: PageStream(iter_lines(hashed, facts.path)), facts.path)
+        listing = resolve_listed_on(page.header_date, facts.path.name, facts.mtime, listed_on, page.header_date_line_no)
+        parsed = ParsedFile(facts, page.layout, listing, iter(()))
+        if listing.problem:
+            parsed.problems.append(listing.problem)
+            parsed.tally.add([listing.problem])
+        parsed.sightings = _sightings(page, parsed, hashed)
+        yield parsed
+
+
+def _sightings(page: PageStream, parsed: ParsedFile, hashed: _HashedChunks) -> Iterator[Sighting]:
+    path = parsed.facts.path
+    digest = _Digest(parsed)
+    try:
+        for record in page.records():
+            paper, found = transform_record(record)
+            parsed.problems.extend(found)
+            parsed.tally.add(found)
+            if paper is not None:
+                parsed.tally.records += 1
+                sighting = Sighting(record, paper)
+                digest.add_sighting(sighting)
+                yield sighting
+        parsed.problems.extend(page.problems)
+        parsed.tally.add(page.problems)
+    except InputError:
+        raise
+    except Exception as exc:
+        raise _parser_failure(exc, path) from exc
+    if hashed.sha256 != parsed.facts.sha256:
+        raise InputError("the file changed while it was being loaded; run the load again", path)
+    parsed.digest = digest.finish(parsed.problems)
+
+
+def _guarded(parse: Callable[[], PageStream], path: Path) -> PageStream:
+    """An unexpected parser failure refuses this file only, never the run."""
+    try:
+        return parse()
+    except InputError:
+        raise
+    except Exception as exc:
+        raise _parser_failure(exc, path) from exc
+
+
+def _parser_failure(exc: Exception, path: Path) -> InputError:
+    log.info("parser failure on %s", path, exc_info=True)
+    return InputError(f"unexpected parser failure ({type(exc).__name__}: {exc}); please report it with this file", path)
+
+
+class _HashedChunks:
+    """Chunks passed through while hashed: the bytes loaded are the bytes whose sha256 is recorded."""
+
+    def __init__(self, chunks: Iterable[bytes]):
+        self._chunks = chunks
+        self._digest = hashlib.sha256()
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._chunks:
+            self._digest.update(chunk)
+            yield chunk
+
+    @property
+    def sha256(self) -> str:
+        return self._digest.hexdigest()
+
+
+class _Digest:
+    """What a file parses to, in 32 hex characters: everything the load writes from it."""
+
+    def __init__(self, parsed: ParsedFile):
+        self._hash = hashlib.blake2b(DIGEST_VERSION, digest_size=16)
+        listing = parsed.listing
+        self._add((str(parsed.facts.path), parsed.layout, listing.value, listing.source))
+
+    def add_sighting(self, sighting: Sighting) -> None:
+        record, paper = sighting.record, sighting.paper
+        self._add(
+            (
+                record.position,
+                record.line_no,
+                record.raw_title,
+                record.raw_abstract,
+                record.raw_meta,
+                paper.title,
+                paper.title_key,
+                paper.abstract,
+                paper.abstract_key,
+                paper.published_on,
+                paper.author_count,
+                tuple((link.url, link.kind, link.repo) for link in paper.links),
+            )
+        )
+
+    def finish(self, problems: list[Problem]) -> str:
+        for problem in problems:
+            self._add((problem.level, problem.reason, problem.line_no, problem.excerpt))
+        return self._hash.hexdigest()
+
+    def _add(self, values: tuple) -> None:
+        self._hash.update(repr(values).encode("utf-8", "surrogatepass"))
+        self._hash.update(b"\x00")
+
+
+# --------------------------------------------------------------------------- many files, maybe in a worker
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A file submitted to a Parser, to be received in submission order."""
+
+    number: int
+    facts: Fingerprint
+    digest_only: bool  # only the digest is wanted (load --force of a file loaded before)
+
+
+class Parser:
+    """Parses submitted files, in a worker process (``in_process=False``) or here,
+    and hands them back in submission order through ``receive``.
+
+    The worker is started at the first submission, so a run that parses nothing
+    (every file already loaded) never pays for it. Use as a context manager: the
+    worker is stopped on exit, whatever happened.
+    """
+
+    def __init__(self, listed_on: dt.date | None, in_process: bool):
+        self._listed_on = listed_on
+        self._in_process = in_process
+        self._submitted = 0
+        self._received = 0
+        self._worker: multiprocessing.process.BaseProcess | None = None
+        self._tasks: multiprocessing.Queue | None = None
+        self._results: multiprocessing.Queue | None = None
+
+    def __enter__(self) -> Parser:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def submit(self, facts: Fingerprint, digest_only: bool = False) -> Ticket:
+        ticket = Ticket(self._submitted, facts, digest_only)
+        self._submitted += 1
+        if not self._in_process:
+            self._start_worker()
+            self._tasks.put((ticket, self._listed_on))
+        return ticket
+
+    @contextmanager
+    def receive(self, ticket: Ticket, records_read: RecordsRead) -> Iterator[ParsedFile]:
+        """The parsed file of ``ticket`` (the oldest not yet received). With
+        ``digest_only``, its sightings are already consumed and its digest set."""
+        if ticket.number != self._received:
+            raise RuntimeError(f"ticket {ticket.number} received out of order (expected {self._received})")
+        self._received += 1
+        if self._in_process:
+            with self.here(ticket.facts, ticket.digest_only, records_read) as parsed:
+                yield parsed
+            return
+        parsed = self._head(ticket)
+        parsed.sightings = self._sightings_from_worker(ticket, parsed, records_read)
+        try:
+            if ticket.digest_only:
+                _drain(parsed.sightings)
+            yield parsed
+        except InputError:
+            _drain(parsed.sightings)  # the file is refused, the run goes on: its remaining messages come next
+            raise
+        else:
+            _drain(parsed.sightings)  # a consumer that stopped early: the next file's messages follow
+
+    @contextmanager
+    def here(self, facts: Fingerprint, digest_only: bool, records_read: RecordsRead) -> Iterator[ParsedFile]:
+        """Parse a file in this process now, outside the submission order (a file whose
+        fate is only known at its turn)."""
+        with parse_file(facts, self._listed_on) as parsed:
+            parsed.sightings = _counted(parsed.sightings, records_read)
+            if digest_only:
+                _drain(parsed.sightings)
+            yield parsed
+
+    def close(self) -> None:
+        if self._worker is None:
+            return
+        worker, self._worker = self._worker, None
+        if worker.is_alive():
+            self._tasks.put(None)
+            worker.join(timeout=POLL_SECONDS)
+        if worker.is_alive():  # still busy with files nobody will receive
+            worker.terminate()
+            worker.join(timeout=5 * POLL_SECONDS)
+        for channel in (self._tasks, self._results):
+            channel.cancel_join_thread()
+            channel.close()
+
+    # ----------------------------------------------------------------------- worker side of the protocol
+
+    def _start_worker(self) -> None:
+        if self._worker is not None:
+            return
+        context = multiprocessing.get_context("spawn")  # never fork a process that holds database connections
+        self._tasks = context.Queue()
+        self._results = context.Queue(maxsize=QUEUE_CHUNKS)
+        self._worker = context.Process(
+            target=_work, args=(self._tasks, self._results, os.getpid()), name="papers-etl-parser", daemon=True
+        )
+        self._worker.start()
+        log.debug("parsing in a second process (pid %d)", self._worker.pid)
+
+    def _head(self, ticket: Ticket) -> ParsedFile:
+        kind, *body = self._next_message()
+        if kind == "error":
+            raise body[0]
+        if kind != "head":
+            raise ParserProcessError(f"the parser process sent {kind!r} where a file's start was expected")
+        layout, listing = body
+        return ParsedFile(ticket.facts, layout, listing, iter(()))
+
+    def _sightings_from_worker(
+        self, ticket: Ticket, parsed: ParsedFile, records_read: RecordsRead
+    ) -> Iterator[Sighting]:
+        while True:
+            kind, *body = self._next_message()
+            if kind == "sightings":
+                records_read(len(body[0]))
+                yield from body[0]
+            elif kind == "end":
+                problems, parsed.tally, parsed.digest = body
+                parsed.problems.extend(problems)
+                if ticket.digest_only:  # no sightings were sent: count them now
+                    records_read(parsed.tally.records)
+                return
+            elif kind == "error":
+                raise body[0]
+            else:
+                raise ParserProcessError(f"the parser process sent {kind!r} inside a file")
+
+    def _next_message(self) -> tuple:
+        while True:
+            try:
+                return self._results.get(timeout=POLL_SECONDS)
+            except queue.Empty:
+                if not self._worker.is_alive():
+                    raise ParserProcessError(
+                        f"the parser process stopped unexpectedly (exit code {self._worker.exitcode}); "
+                        "files loaded until then stay loaded: run the load again"
+                    ) from None
+
+
+def _counted(sightings: Iterator[Sighting], records_read: RecordsRead, every: int = 200) -> Iterator[Sighting]:
+    count = 0
+    for count, sighting in enumerate(sightings, start=1):
+        if count % every == 0:
+            records_read(every)
+        yield sighting
+    records_read(count % every)
+
+
+def _drain(items: Iterator) -> None:
+    for _ in items:
+        pass
+
+
+# --------------------------------------------------------------------------- the worker process
+
+
+def _work(tasks: multiprocessing.Queue, results: multiprocessing.Queue, parent_pid: int) -> None:
+    """The worker's main loop: parse each task's file and send it back in messages."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the main process, which stops this one
+
+    def send(message: tuple) -> None:
+        while True:
+            try:
+                results.put(message, timeout=POLL_SECONDS)
+                return
+            except queue.Full:
+                _exit_if_orphaned(parent_pid)
+
+    while True:
+        try:
+            task = tasks.get(timeout=POLL_SECONDS)
+        except queue.Empty:
+            _exit_if_orphaned(parent_pid)
+            continue
+        if task is None:
+            return
+        ticket, listed_on = task
+        _parse_for(ticket, listed_on, send)
+
+
+def _parse_for(ticket: Ticket, listed_on: dt.date | None, send: Callable[[tuple], None]) -> None:
+    try:
+        with parse_file(ticket.facts, listed_on) as parsed:
+            send(("head", parsed.layout, parsed.listing))
+            chunk: list[Sighting] = []
+            for sighting in parsed.sightings:
+                if ticket.digest_only:
+                    continue
+                chunk.append(sighting)
+                if len(chunk) == CHUNK_SIGHTINGS:
+                    send(("sightings", chunk))
+                    chunk = []
+            if chunk:
+                send(("sightings", chunk))
+            send(("end", parsed.problems, parsed.tally, parsed.digest))
+    except InputError as exc:
+        send(("error", exc))
+
+
+def _exit_if_orphaned(parent_pid: int) -> None:
+    """The load was killed: nobody will read what this process parses."""
+    if os.getppid() != parent_pid:
+        os._exit(0)
