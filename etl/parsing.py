@@ -217,6 +217,11 @@ class Parser:
         self._tasks: multiprocessing.Queue | None = None
         self._results: multiprocessing.Queue | None = None
 
+    @property
+    def runs_ahead(self) -> bool:
+        """Whether submitted files are parsed ahead, in the worker process."""
+        return not self._in_process
+
     def __enter__(self) -> Parser:
         return self
 

@@ -321,7 +321,12 @@ def _plan(job: _Job, path: Path, parser: Parser, submitted: set[str]) -> _Planne
     if facts.sha256 in submitted or (not job.force and facts.sha256 in job.loaded):
         return planned  # skipped, or a copy of a file earlier in this run: decided at its turn
     submitted.add(facts.sha256)
-    planned.ticket = parser.submit(facts, digest_only=_digest_suffices(job, facts))
+    digest_only = _digest_suffices(job, facts)
+    if digest_only and parser.runs_ahead and len(submitted) % 2 == 0:
+        # A --force run that finds files unchanged only parses: this process parses every
+        # other file itself, at its turn, while the worker parses the next ones.
+        return planned
+    planned.ticket = parser.submit(facts, digest_only=digest_only)
     return planned
 
 

@@ -23,13 +23,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-import psycopg
 from sqlalchemy.engine import URL
 
 from . import db
 from .errors import ConfigError, EtlError
+
+if TYPE_CHECKING:
+    import psycopg
 
 READING_KEYWORDS = ("select", "with", "values", "table", "explain", "show", "pragma")
 FETCH_ROWS = 1000
@@ -167,6 +170,8 @@ def _postgres_read_only(url: URL) -> Iterator[Executor]:
 
 
 def _postgres_execute(conn: psycopg.Connection, sql: str) -> QueryResult:
+    import psycopg  # here, not at start-up: a SQLite user or a load never needs it
+
     cursor = conn.cursor()
     try:
         # prepare=True sends it through the extended protocol, which takes one statement only.
