@@ -9,6 +9,7 @@ from __future__ import annotations
 import glob
 import hashlib
 import itertools
+import os
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -86,36 +87,46 @@ def discover(paths: Iterable[str | Path]) -> list[Path]:
     Raises NoInputError naming the first argument that matches nothing.
     """
     found: list[Path] = []
-    seen: set[Path] = set()
+    seen: set[str] = set()
     for arg in paths:
         matches = _expand(str(arg))
         if not matches:
             raise NoInputError(
                 f"{arg}: no such file, folder or matching glob; check the path (quote globs so the shell keeps them)"
             )
-        for path in matches:
-            key = path.resolve()
-            if key not in seen:
-                seen.add(key)
+        for path, identity in matches:
+            if identity not in seen:
+                seen.add(identity)
                 found.append(path)
     return found
 
 
-def _expand(arg: str) -> list[Path]:
+def _expand(arg: str) -> list[tuple[Path, str]]:
+    """The files an argument names, each with its real path (what makes two arguments' files one)."""
     is_glob = bool(GLOB_CHARS & set(arg))
-    candidates = [Path(p) for p in sorted(glob.glob(arg, recursive=True))] if is_glob else [Path(arg)]
-    files: list[Path] = []
+    candidates = sorted(glob.glob(arg, recursive=True)) if is_glob else [arg]
+    files: list[tuple[Path, str]] = []
     for candidate in candidates:
-        if candidate.is_dir():
-            files.extend(sorted(p for p in candidate.rglob("*") if p.is_file() and not _is_hidden(p, candidate)))
-        elif candidate.is_file():
-            files.append(candidate)
+        if os.path.isdir(candidate):
+            files.extend(_walk(candidate))
+        elif os.path.isfile(candidate):
+            files.append((Path(candidate), os.path.realpath(candidate)))
     return files
 
 
-def _is_hidden(path: Path, root: Path) -> bool:
-    """Dot files and dot folders under a walked folder (.git, .DS_Store) are not captures."""
-    return any(part.startswith(".") for part in path.relative_to(root).parts)
+def _walk(folder: str) -> list[tuple[Path, str]]:
+    """Files under a folder, sorted by path, skipping dot files and dot folders (.git, .DS_Store):
+    they are not captures. Real paths are resolved once per folder, not per file."""
+    files = []
+    for directory, subfolders, names in os.walk(folder):
+        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+        real = os.path.realpath(directory)
+        for name in names:
+            path = os.path.join(directory, name)
+            if not name.startswith(".") and os.path.isfile(path):
+                files.append((Path(path), os.path.join(real, name)))
+    files.sort(key=lambda item: item[0])
+    return files
 
 
 @contextmanager

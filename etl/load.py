@@ -1,9 +1,10 @@
 """Load: the only module that writes to the database.
 
-Each capture file is loaded in one transaction (source_files, papers,
+Each capture file is written in its own SAVEPOINT (source_files, papers,
 paper_links, listings and its field-level rejects together), so a file is in
-the database entirely or not at all. Writes are batched: chunked executemany
-through SQLAlchemy Core, and COPY for the append-only tables on PostgreSQL.
+the database entirely or not at all; ``RunWriter`` commits the files of a run
+together about every second. Writes are batched: chunked executemany through
+the driver on SQLite, COPY for the append-only tables on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -11,14 +12,17 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from .dedup import Disagreement, Member, blocking_keys, components, merge, sighting_rank
+from .errors import InputError
 from .records import LEVEL_FIELD, Paper, Problem, RawRecord, Sighting, excerpt
 from .schema import etl_runs, listings, paper_links, papers, rejects, source_files
 from .transform import record_from_listing, transform_record
@@ -26,6 +30,11 @@ from .transform import record_from_listing, transform_record
 log = logging.getLogger(__name__)
 
 CHUNK_ROWS = 500  # rows per executemany batch / IN (...) list
+ANALYZE_MIN_ROWS = 2000  # PostgreSQL: listings written before the first ANALYZE of a run (see _PlannerStatistics)
+# How often a run commits the files it wrote (see RunWriter). SQLite gains from committing
+# many files at once; PostgreSQL does not (synchronous_commit is off, so a commit is cheap)
+# and slows down when a transaction holds many savepoints (its subtransaction cache overflows).
+COMMIT_SECONDS = {"sqlite": 1.0, "postgresql": 0.0}
 BATCH_RECORDS = 5000  # sightings clustered and written together (memory stays flat for any file size)
 
 
@@ -97,10 +106,9 @@ def loaded_files(engine: Engine) -> dict[str, str | None]:
         return {sha256: digest for sha256, digest in rows}
 
 
-def record_problems(engine: Engine, run_id: int, path: str, problems: Iterable[Problem]) -> None:
-    """Write rejects on their own (for a file that is refused whole)."""
-    with engine.begin() as conn:
-        _append(conn, rejects, _reject_rows(run_id, path, problems))
+def record_problems(conn: Connection, run_id: int, path: str, problems: Iterable[Problem]) -> None:
+    """Write rejects on their own (a file refused whole, or left unchanged by --force)."""
+    _append(conn, rejects, _reject_rows(run_id, path, problems))
 
 
 def _reject_rows(run_id: int, path: str, problems: Iterable[Problem]) -> list[dict]:
@@ -108,11 +116,126 @@ def _reject_rows(run_id: int, path: str, problems: Iterable[Problem]) -> list[di
     return [{"run_id": run_id, "path": path, **asdict(p)} for p in problems]
 
 
+# --------------------------------------------------------------------------- transactions of a run
+
+
+class RunWriter:
+    """The writes of one load run: each file in a SAVEPOINT of a transaction that is
+    committed when COMMIT_SECONDS have passed since it began, and at the end.
+
+    A file is still all or nothing (its savepoint is rolled back on any error), but
+    a commit per file would write the pages many small files share (index pages,
+    full-text segments) again at every file: on SQLite that was a third of a load
+    of small files. A failure commits the files written before it, then lets the
+    error through; a killed process loses at most the last COMMIT_SECONDS of work,
+    which the next run loads again (those files are not recorded as loaded).
+    ``on_commit`` is called after each commit: the files written since are loaded.
+    """
+
+    def __init__(self, engine: Engine, on_commit: Callable[[], None]):
+        self._engine = engine
+        self._on_commit = on_commit
+        self._conn: Connection | None = None
+        self._transaction: sa.RootTransaction | None = None
+        self._began = 0.0
+        self._statistics = _PlannerStatistics() if engine.dialect.name == "postgresql" else None
+
+    @contextmanager
+    def file(self) -> Iterator[Connection]:
+        """A connection inside this file's savepoint."""
+        conn = self._begin()
+        try:
+            with conn.begin_nested():
+                yield conn
+        except InputError:
+            raise  # the file is refused (its savepoint rolled back); the others go on
+        except BaseException:
+            self.finish(quietly=True)  # keep what was written before the failure
+            raise
+
+    def commit_if_due(self) -> None:
+        every = COMMIT_SECONDS.get(self._engine.dialect.name, 0.0)
+        if self._transaction is not None and time.monotonic() - self._began >= every:
+            self._commit()
+
+    def finish(self, quietly: bool = False) -> None:
+        """Commit what is written and release the connection (``quietly``: after another failure)."""
+        try:
+            if self._transaction is not None:
+                self._commit()
+            else:
+                self._on_commit()  # nothing written since the last commit (files skipped): all settled
+        except Exception:
+            if not quietly:
+                raise
+            log.warning("the files written since the last commit could not be committed", exc_info=True)
+        finally:
+            if self._conn is not None:
+                self._conn.close()
+            self._conn = self._transaction = None
+
+    def _begin(self) -> Connection:
+        if self._conn is None:
+            self._conn = self._engine.connect()
+        if self._transaction is None:
+            self._transaction = self._conn.begin()
+            self._began = time.monotonic()
+            if self._conn.dialect.name == "postgresql":
+                # A server crash may then lose this commit, never corrupt anything: its files are simply
+                # not recorded as loaded and the next run loads them again. Saves a WAL flush per commit.
+                self._conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+                # The load's lookups are small index scans, but on tables that grow faster than
+                # autovacuum analyzes them the planner's estimates are huge, and it JIT-compiles each
+                # one (about 10 ms a query, a third of a 1e5 load). JIT never pays off here.
+                self._conn.exec_driver_sql("SET LOCAL jit = off")
+        return self._conn
+
+    def grew(self, listings_written: int) -> None:
+        """A file added this many listings (the tables' statistics may need refreshing)."""
+        if self._statistics is not None:
+            self._statistics.grown += listings_written
+
+    def _commit(self) -> None:
+        transaction, self._transaction = self._transaction, None
+        transaction.commit()
+        self._on_commit()
+        if self._statistics is not None:
+            self._statistics.refresh_if_due(self._conn)
+
+
+@dataclass
+class _PlannerStatistics:
+    """ANALYZE the tables a load grows, each time they have doubled, on PostgreSQL.
+
+    Without statistics (a new database, autovacuum off or behind) the planner takes
+    ``listings.title_key IN (…500 keys…)`` for most of the table and scans it whole:
+    about 50 ms a lookup at 100,000 listings, and growing. ANALYZE samples a bounded
+    number of rows (about 0.1 s), and doubling keeps it to a few per backfill.
+    """
+
+    analyzed: float | None = None  # listings when last analyzed (None: not read yet)
+    grown: int = 0  # listings written since
+
+    def refresh_if_due(self, conn: Connection) -> None:
+        """Between transactions: analyze when the listings written since the last time are at
+        least as many as there were then."""
+        if self.analyzed is None:
+            with conn.begin():
+                reltuples = conn.exec_driver_sql("SELECT reltuples FROM pg_class WHERE oid = 'listings'::regclass")
+                self.analyzed = max(reltuples.scalar_one(), 0.0)  # -1: never analyzed
+        if self.grown < max(ANALYZE_MIN_ROWS, self.analyzed):
+            return
+        with conn.begin():
+            conn.exec_driver_sql("ANALYZE listings, papers, paper_links, source_files")
+        self.analyzed, self.grown = self.analyzed + self.grown, 0
+        log.debug("analyzed the tables at about %d listings", self.analyzed)
+
+
 # --------------------------------------------------------------------------- one file
 
 
 def load_file(
-    engine: Engine,
+    conn: Connection,
     run_id: int,
     source: SourceFile,
     sightings: Iterable[Sighting],
@@ -120,7 +243,7 @@ def load_file(
     replace: bool = False,
     parse_digest: Callable[[], str | None] = lambda: None,
 ) -> FileCounts:
-    """Load one parsed file in a single transaction and return what it changed.
+    """Write one parsed file through ``conn`` (in the caller's transaction) and return what it changed.
 
     ``sightings`` may be a generator: it is consumed in batches of BATCH_RECORDS;
     ``problems`` is read once it is exhausted. Disagreements between sightings of
@@ -131,26 +254,21 @@ def load_file(
     """
     now = utcnow()
     counts = FileCounts()
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            # A server crash may then lose this commit, never corrupt anything: the file is simply
-            # not recorded as loaded and the next run loads it again. Saves a WAL flush per file.
-            conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
-        if replace:
-            _delete_previous_load(conn, source.sha256)
-        source_file_id = conn.execute(
-            source_files.insert()
-            .values(**asdict(source), record_count=0, run_id=run_id, loaded_at=now)
-            .returning(source_files.c.source_file_id)
-        ).scalar_one()
-        for batch in _batches(sightings, BATCH_RECORDS):
-            _load_batch(conn, source, source_file_id, batch, counts, now)
-        conn.execute(
-            source_files.update()
-            .where(source_files.c.source_file_id == source_file_id)
-            .values(record_count=counts.records, parse_digest=parse_digest())
-        )
-        _append(conn, rejects, _reject_rows(run_id, source.path, [*problems, *counts.disagreements]))
+    if replace:
+        _delete_previous_load(conn, source.sha256)
+    source_file_id = conn.execute(
+        source_files.insert()
+        .values(**asdict(source), record_count=0, run_id=run_id, loaded_at=now)
+        .returning(source_files.c.source_file_id)
+    ).scalar_one()
+    for batch in _batches(sightings, BATCH_RECORDS):
+        _load_batch(conn, source, source_file_id, batch, counts, now)
+    conn.execute(
+        source_files.update()
+        .where(source_files.c.source_file_id == source_file_id)
+        .values(record_count=counts.records, parse_digest=parse_digest())
+    )
+    _append(conn, rejects, _reject_rows(run_id, source.path, [*problems, *counts.disagreements]))
     return counts
 
 

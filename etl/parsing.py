@@ -3,8 +3,8 @@
 A load spends about as long parsing files as writing them. On a machine with
 more than one core, ``Parser`` overlaps the two: a worker process parses the next
 files while this process writes the current one. Sightings cross over in chunks
-through a bounded queue, so memory stays flat whatever the size of the files,
-and files come back in the order they were submitted. Without the worker (one
+through a pipe, so memory stays flat whatever the size of the files, and files
+come back in the order they were submitted. Without the worker (one
 core, ``--no-parse-process``, a dry run) the same ``parse_file`` runs here,
 lazily, as the load consumes it.
 
@@ -19,15 +19,16 @@ Nothing here touches the database.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
 import logging
-import multiprocessing
 import os
-import queue
-import signal
+import subprocess
+import sys
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 from .errors import EtlError, InputError
@@ -37,9 +38,9 @@ from .transform import resolve_listed_on, transform_record
 
 log = logging.getLogger(__name__)
 
-CHUNK_SIGHTINGS = 500  # sightings per message from the worker
-QUEUE_CHUNKS = 8  # messages in flight: bounds the memory between the two processes
-POLL_SECONDS = 1.0  # how often a blocked side checks that the other one is still alive
+CHUNK_SIGHTINGS = 200  # sightings per message from the worker (about 0.7 MB pickled)
+PIPE_BYTES = 1 << 20  # what the pipe from the worker holds: the worker runs about this far ahead
+STOP_SECONDS = 5.0  # how long a stopping worker is waited for before it is killed
 DIGEST_VERSION = b"papers-etl parse digest 1"
 
 RecordsRead = Callable[[int], None]
@@ -203,9 +204,13 @@ class Parser:
     """Parses submitted files, in a worker process (``in_process=False``) or here,
     and hands them back in submission order through ``receive``.
 
-    The worker is started at the first submission, so a run that parses nothing
-    (every file already loaded) never pays for it. Use as a context manager: the
-    worker is stopped on exit, whatever happened.
+    The worker (``python -m etl.parse_worker``) is started at the first
+    submission, so a run that parses nothing (every file already loaded) never
+    pays for it. It talks over two pipes: tasks in, messages out. A pipe holds
+    little (PIPE_BYTES), so the worker runs at most a chunk or two ahead and
+    memory stays flat; when either process dies, the other reads end-of-file or
+    a broken pipe and stops. Use as a context manager: the worker is stopped on
+    exit, whatever happened.
     """
 
     def __init__(self, listed_on: dt.date | None, in_process: bool):
@@ -213,9 +218,9 @@ class Parser:
         self._in_process = in_process
         self._submitted = 0
         self._received = 0
-        self._worker: multiprocessing.process.BaseProcess | None = None
-        self._tasks: multiprocessing.Queue | None = None
-        self._results: multiprocessing.Queue | None = None
+        self._worker: subprocess.Popen | None = None
+        self._tasks: Connection | None = None
+        self._results: Connection | None = None
 
     @property
     def runs_ahead(self) -> bool:
@@ -233,7 +238,8 @@ class Parser:
         self._submitted += 1
         if not self._in_process:
             self._start_worker()
-            self._tasks.put((ticket, self._listed_on))
+            with suppress(OSError):  # the worker is gone: receive() says so, with its exit status
+                self._tasks.send((ticket, self._listed_on))
         return ticket
 
     @contextmanager
@@ -273,28 +279,30 @@ class Parser:
         if self._worker is None:
             return
         worker, self._worker = self._worker, None
-        if worker.is_alive():
-            self._tasks.put(None)
-            worker.join(timeout=POLL_SECONDS)
-        if worker.is_alive():  # still busy with files nobody will receive
-            worker.terminate()
-            worker.join(timeout=5 * POLL_SECONDS)
-        for channel in (self._tasks, self._results):
-            channel.cancel_join_thread()
-            channel.close()
-
-    # ----------------------------------------------------------------------- worker side of the protocol
+        self._tasks.close()  # end of tasks: an idle worker exits
+        self._results.close()  # a worker still sending gets a broken pipe and exits
+        try:
+            worker.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
 
     def _start_worker(self) -> None:
         if self._worker is not None:
             return
-        context = multiprocessing.get_context("spawn")  # never fork a process that holds database connections
-        self._tasks = context.Queue()
-        self._results = context.Queue(maxsize=QUEUE_CHUNKS)
-        self._worker = context.Process(
-            target=_work, args=(self._tasks, self._results, os.getpid()), name="papers-etl-parser", daemon=True
+        task_reader, task_writer = os.pipe()
+        result_reader, result_writer = os.pipe()
+        _widen(result_writer)
+        self._worker = subprocess.Popen(
+            [sys.executable, "-m", "etl.parse_worker", str(task_reader), str(result_writer)],
+            pass_fds=(task_reader, result_writer),
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # Ctrl-C is for the load, which then stops the worker
         )
-        self._worker.start()
+        os.close(task_reader)  # the worker's ends: only it holds them now, so its exit is seen as end-of-file
+        os.close(result_writer)
+        self._tasks = Connection(task_writer, readable=False)
+        self._results = Connection(result_reader, writable=False)
         log.debug("parsing in a second process (pid %d)", self._worker.pid)
 
     def _head(self, ticket: Ticket) -> ParsedFile:
@@ -326,15 +334,22 @@ class Parser:
                 raise ParserProcessError(f"the parser process sent {kind!r} inside a file")
 
     def _next_message(self) -> tuple:
-        while True:
-            try:
-                return self._results.get(timeout=POLL_SECONDS)
-            except queue.Empty:
-                if not self._worker.is_alive():
-                    raise ParserProcessError(
-                        f"the parser process stopped unexpectedly (exit code {self._worker.exitcode}); "
-                        "files loaded until then stay loaded: run the load again"
-                    ) from None
+        try:
+            return self._results.recv()
+        except (EOFError, OSError):
+            status = self._worker.wait(timeout=STOP_SECONDS)
+            raise ParserProcessError(
+                f"the parser process stopped unexpectedly (exit code {status}); "
+                "files loaded until then stay loaded: run the load again"
+            ) from None
+
+
+def _widen(fd: int) -> None:
+    """A larger pipe (Linux) lets the worker run a little further ahead."""
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if set_size is not None:
+        with suppress(OSError):  # above the system's limit: keep the default
+            fcntl.fcntl(fd, set_size, PIPE_BYTES)
 
 
 def _counted(sightings: Iterator[Sighting], records_read: RecordsRead, every: int = 200) -> Iterator[Sighting]:
@@ -354,28 +369,19 @@ def _drain(items: Iterator) -> None:
 # --------------------------------------------------------------------------- the worker process
 
 
-def _work(tasks: multiprocessing.Queue, results: multiprocessing.Queue, parent_pid: int) -> None:
-    """The worker's main loop: parse each task's file and send it back in messages."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the main process, which stops this one
-
-    def send(message: tuple) -> None:
-        while True:
-            try:
-                results.put(message, timeout=POLL_SECONDS)
-                return
-            except queue.Full:
-                _exit_if_orphaned(parent_pid)
-
+def work(tasks: Connection, results: Connection) -> None:
+    """The worker's main loop (``etl.parse_worker``): parse each task's file and send it back
+    in messages, until the tasks end. A load that died closes the pipes: then it stops."""
     while True:
         try:
-            task = tasks.get(timeout=POLL_SECONDS)
-        except queue.Empty:
-            _exit_if_orphaned(parent_pid)
-            continue
-        if task is None:
+            task = tasks.recv()
+        except EOFError:
             return
         ticket, listed_on = task
-        _parse_for(ticket, listed_on, send)
+        try:
+            _parse_for(ticket, listed_on, results.send)
+        except BrokenPipeError:
+            return
 
 
 def _parse_for(ticket: Ticket, listed_on: dt.date | None, send: Callable[[tuple], None]) -> None:
@@ -395,9 +401,3 @@ def _parse_for(ticket: Ticket, listed_on: dt.date | None, send: Callable[[tuple]
             send(("end", parsed.problems, parsed.tally, parsed.digest))
     except InputError as exc:
         send(("error", exc))
-
-
-def _exit_if_orphaned(parent_pid: int) -> None:
-    """The load was killed: nobody will read what this process parses."""
-    if os.getppid() != parent_pid:
-        os._exit(0)

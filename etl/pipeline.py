@@ -8,9 +8,9 @@ Each file is read twice, in chunks, never whole: a first pass hashes it (a
 file whose sha256 is already loaded is skipped without being parsed; the
 loaded sha256 values are read once per run), a second pass decodes, parses
 and transforms it (``etl.parsing``) as a stream that the load consumes in
-batches inside the file's one transaction. Memory therefore stays flat
-whatever the size of the file; a bad byte or a parser failure half way rolls
-the file back.
+batches inside the file's own savepoint (``load.RunWriter`` commits the files
+written about every second). Memory therefore stays flat whatever the size of
+the file; a bad byte or a parser failure half way rolls the file back.
 
 Parsing runs ahead of the load, in a second process when the machine has
 more than one core: while file N is written, files N+1… are parsed. Files are
@@ -23,7 +23,8 @@ import datetime as dt
 import logging
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -40,7 +41,8 @@ log = logging.getLogger(__name__)
 
 LOADED, SKIPPED, REFUSED = "loaded", "skipped", "refused"
 UNCHANGED_MESSAGE = "unchanged: parses exactly as at its earlier load, so nothing was rewritten"
-LOOKAHEAD_FILES = 16  # files fingerprinted and handed to the parser ahead of their turn
+LOOKAHEAD_FILES = 16  # files handed to the parser ahead of their turn
+HASH_THREADS, HASH_AHEAD_FILES = 2, 64  # first passes (sha256) run in threads, this far ahead
 
 
 @dataclass
@@ -147,6 +149,7 @@ class _Job:
     force: bool
     progress: Progress
     loaded: dict[str, str | None]  # sha256 -> parse digest of the files loaded (kept up to date by the run)
+    writer: load.RunWriter | None = None  # None for a dry run, which writes nothing
 
     @property
     def dry_run(self) -> bool:
@@ -181,12 +184,17 @@ def run_load(
             summary = RunSummary(run_id=load.start_run(engine))
         if abandoned:
             log.warning("%d earlier run(s) had been interrupted; marked failed", abandoned)
-        job = _Job(engine, summary.run_id, listed_on, force, progress or Progress(), _loaded_files(engine))
+        written: list[FileResult] = []  # since the last commit; in the summary once committed
+        writer = load.RunWriter(engine, on_commit=lambda: _committed(written, summary))
+        job = _Job(engine, summary.run_id, listed_on, force, progress or Progress(), _loaded_files(engine), writer)
         try:
             with Parser(listed_on, in_process=not _use_parse_process(parse_process)) as parser:
-                _process_all(job, files, summary, parser)
+                _process_all(job, files, written.append, parser)
+            with database_errors(engine.url):
+                writer.finish()
         except (Exception, KeyboardInterrupt) as exc:
-            # The run row says what happened, whatever stopped the run.
+            # The run row says what happened, whatever stopped the run; files written before stay.
+            writer.finish(quietly=True)
             summary.status, summary.message = "failed", _failure_message(exc)
             _finish_quietly(engine, summary)
             raise
@@ -219,7 +227,7 @@ def check_load(
     summary = RunSummary(run_id=None, dry_run=True)
     job = _Job(engine, None, listed_on, force, progress or Progress(), _loaded_files_read_only(engine))
     with Parser(listed_on, in_process=True) as parser:  # nothing to overlap with: parse here
-        _process_all(job, files, summary, parser)
+        _process_all(job, files, summary.files.append, parser)
     summary.status = summary.final_status()
     return summary
 
@@ -235,14 +243,23 @@ def rebuild(engine: Engine) -> load.RebuildCounts:
             return load.rebuild_papers(engine)
 
 
-def _process_all(job: _Job, files: list[Path], summary: RunSummary, parser: Parser) -> None:
+def _process_all(job: _Job, files: list[Path], done: Callable[[FileResult], None], parser: Parser) -> None:
     job.progress.start(files)
     for planned in _planned(job, files, parser):
         job.progress.file_started(planned.path)
         result = _process_file(job, planned, parser)
-        summary.files.append(result)
+        done(result)
         log.info("%s: %s (%d records)%s", result.path, result.status, result.records, _suffix(result.message))
         job.progress.file_done(result)
+        if job.writer is not None:
+            with database_errors(job.engine.url):
+                job.writer.commit_if_due()
+
+
+def _committed(written: list[FileResult], summary: RunSummary) -> None:
+    """The files written since the last commit are now in the database (and in the run's counts)."""
+    summary.files.extend(written)
+    written.clear()
 
 
 def _suffix(message: str | None) -> str:
@@ -302,21 +319,42 @@ def _planned(job: _Job, files: list[Path], parser: Parser) -> Iterator[_Planned]
     """The files in order, each fingerprinted and (when it will be parsed) submitted to the
     parser up to LOOKAHEAD_FILES ahead of its turn, so parsing overlaps the load."""
     ahead: deque[_Planned] = deque()
-    pending = iter(files)
+    fingerprints = _fingerprinted(files)
     submitted: set[str] = set()
     while True:
-        while len(ahead) < LOOKAHEAD_FILES and (path := next(pending, None)) is not None:
-            ahead.append(_plan(job, path, parser, submitted))
+        while len(ahead) < LOOKAHEAD_FILES and (found := next(fingerprints, None)) is not None:
+            ahead.append(_plan(job, *found, parser, submitted))
         if not ahead:
             return
         yield ahead.popleft()
 
 
-def _plan(job: _Job, path: Path, parser: Parser, submitted: set[str]) -> _Planned:
+def _fingerprinted(files: list[Path]) -> Iterator[tuple[Path, Fingerprint | InputError]]:
+    """Each file's first pass (sha256), in order, hashed HASH_THREADS at a time (hashlib
+    lets go of the GIL): a re-run that skips every file is mostly this."""
+    with ThreadPoolExecutor(HASH_THREADS, thread_name_prefix="papers-etl-hash") as pool:
+        ahead: deque[tuple[Path, Future]] = deque()
+        pending = iter(files)
+        while True:
+            while len(ahead) < HASH_AHEAD_FILES and (path := next(pending, None)) is not None:
+                ahead.append((path, pool.submit(_fingerprint_or_error, path)))
+            if not ahead:
+                return
+            path, future = ahead.popleft()
+            yield path, future.result()
+
+
+def _fingerprint_or_error(path: Path) -> Fingerprint | InputError:
     try:
-        facts = fingerprint(path)  # first pass: sha256 decides "already loaded" before any parsing
+        return fingerprint(path)
     except InputError as exc:
-        return _Planned(path, refused=exc)
+        return exc
+
+
+def _plan(job: _Job, path: Path, found: Fingerprint | InputError, parser: Parser, submitted: set[str]) -> _Planned:
+    if isinstance(found, InputError):
+        return _Planned(path, refused=found)
+    facts = found
     planned = _Planned(path, facts)
     if facts.sha256 in submitted or (not job.force and facts.sha256 in job.loaded):
         return planned  # skipped, or a copy of a file earlier in this run: decided at its turn
@@ -355,8 +393,8 @@ def _process_file(job: _Job, planned: _Planned, parser: Parser) -> FileResult:
             return _load_parsed(job, parser, parsed)
     except InputError as exc:
         if not job.dry_run:
-            with database_errors(job.engine.url):
-                load.record_problems(job.engine, job.run_id, name, [Problem(LEVEL_FILE, exc.reason, exc.line_no)])
+            with database_errors(job.engine.url), job.writer.file() as conn:
+                load.record_problems(conn, job.run_id, name, [Problem(LEVEL_FILE, exc.reason, exc.line_no)])
         return FileResult(name, REFUSED, message=str(exc.at(name)))
 
 
@@ -380,9 +418,9 @@ def _load_parsed(job: _Job, parser: Parser, parsed: ParsedFile) -> FileResult:
             listed_on=parsed.listing.value,
             listed_on_source=parsed.listing.source,
         )
-        with database_errors(job.engine.url):
+        with database_errors(job.engine.url), job.writer.file() as conn:
             counts = load.load_file(
-                job.engine,
+                conn,
                 job.run_id,
                 source,
                 parsed.sightings,
@@ -390,6 +428,7 @@ def _load_parsed(job: _Job, parser: Parser, parsed: ParsedFile) -> FileResult:
                 replace=job.force,
                 parse_digest=lambda: parsed.digest,
             )
+        job.writer.grew(counts.records)
         job.loaded[facts.sha256] = parsed.digest
     return FileResult(
         str(facts.path),
@@ -406,8 +445,8 @@ def _unchanged(job: _Job, parsed: ParsedFile) -> FileResult:
     """--force of a file that parses exactly as at its earlier load: its rows are already
     what a reload would write. Only its problems are recorded again, for this run."""
     path = str(parsed.facts.path)
-    with database_errors(job.engine.url):
-        load.record_problems(job.engine, job.run_id, path, parsed.problems)
+    with database_errors(job.engine.url), job.writer.file() as conn:
+        load.record_problems(conn, job.run_id, path, parsed.problems)
     return FileResult(
         path,
         LOADED,

@@ -9,7 +9,7 @@ test then kills it with SIGKILL, or resumes it by writing a line. Points:
 - ``run-started``: the lock is held and the run row written, before the first file;
 - ``mid-file N``: inside a file's open transaction, after its first N batches were
   written (so rows were written and not yet committed);
-- ``after-file N``: after the N-th file committed;
+- ``after-file N``: after the N-th file committed (with a commit after every file);
 - ``before-finish``: every file committed, the run row not yet finished;
 - ``mid-replace``: ``--force`` removed the file's earlier load, in the open transaction.
 
@@ -72,7 +72,8 @@ def install(point: str, count: int) -> None:
     elif point == "mid-file":
         etl.load._load_batch = after_calls(etl.load._load_batch, count)
     elif point == "after-file":
-        etl.load.load_file = after_calls(etl.load.load_file, count)
+        etl.load.COMMIT_SECONDS = {}  # a commit after every file, so that the N-th commit is the N-th file's
+        etl.load.RunWriter._commit = after_calls(etl.load.RunWriter._commit, count)
     elif point == "before-finish":
         etl.load.finish_run = before_first_call(etl.load.finish_run)
     elif point == "mid-replace":

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
 import os
 import pickle
 import signal
+from pathlib import Path
 
 import pytest
 from pages import GARDENS, LANTERN, ORBITS, WAVELETS, compact_page, daily_meta_page, daily_page
@@ -101,9 +101,9 @@ def test_an_input_error_crosses_processes_with_its_place():
 class KillWorkerAfterFirstFile(Progress):
     def file_done(self, result) -> None:
         if not hasattr(self, "killed"):
-            (worker,) = multiprocessing.active_children()
-            os.kill(worker.pid, signal.SIGKILL)
-            self.killed = worker.pid
+            (worker,) = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read_text().split()
+            os.kill(int(worker), signal.SIGKILL)
+            self.killed = worker
 
 
 def test_a_killed_parser_process_fails_the_run_and_keeps_the_files_before(engine, page_dir):
