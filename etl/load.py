@@ -384,7 +384,7 @@ def _member_from_row(row: sa.Row) -> Member:
     return Member(paper, sighting_rank(row.listed_on, row.sha256, row.position), row.path, row.line_no)
 
 
-@functools.lru_cache(maxsize=4 * BATCH_RECORDS)  # a paper's stored sightings are read again at each new sighting
+@functools.lru_cache(maxsize=2000)  # recent stored sightings: a paper seen again soon is read again
 def _transform_text(raw_title: str, raw_abstract: str, raw_authors: str | None, raw_published: str | None):
     record = RawRecord(0, 0, raw_title, raw_abstract, raw_authors=raw_authors, raw_published=raw_published)
     return transform_record(record)[0]

@@ -229,7 +229,12 @@ REFUSE_LANTERN = {
 }
 
 
-def test_a_driver_error_in_a_bulk_write_is_one_line_and_keeps_the_files_before(engine, page_dir):
+@pytest.mark.parametrize("commit_seconds", [0, 3600], ids=["commit-per-file", "one-commit-group"])
+def test_a_driver_error_in_a_bulk_write_is_one_line_and_keeps_the_files_before(
+    engine, page_dir, monkeypatch, commit_seconds
+):
+    # One commit group: the failure itself commits the file written before it.
+    monkeypatch.setattr(load, "COMMIT_SECONDS", {"sqlite": commit_seconds, "postgresql": commit_seconds})
     folder = page_dir({"a.txt": daily_page("Mar 12", [WAVELETS]), "b.txt": compact_page([GARDENS, LANTERN])})
     with engine.begin() as conn:
         for statement in REFUSE_LANTERN[engine.dialect.name]:
@@ -241,6 +246,34 @@ def test_a_driver_error_in_a_bulk_write_is_one_line_and_keeps_the_files_before(e
     assert "\n" not in str(raised.value) and "Traceback" not in str(raised.value)
     assert rows(engine, "SELECT title FROM papers") == [(WAVELETS[0],)]
     assert rows(engine, "SELECT status, files_loaded FROM etl_runs") == [("failed", 1)]
+
+
+def test_files_are_committed_together_and_counted_once_committed(engine, page_dir, monkeypatch):
+    monkeypatch.setattr(load, "COMMIT_SECONDS", {"sqlite": 3600, "postgresql": 3600})
+    commits = []
+    real_commit = load.RunWriter._commit
+    monkeypatch.setattr(load.RunWriter, "_commit", lambda self: commits.append(1) or real_commit(self))
+    folder = page_dir({"a.txt": compact_page([WAVELETS]), "b.txt": "not a page", "c.txt": compact_page([GARDENS])})
+
+    summary = run_load(engine, [folder])
+
+    assert len(commits) == 1  # the three files (one refused, with its reject) in one transaction
+    assert [f.status for f in summary.files] == ["loaded", "refused", "loaded"]
+    assert rows(engine, "SELECT files_loaded, files_refused FROM etl_runs") == [(2, 1)]
+    assert scalar(engine, "SELECT count(*) FROM rejects WHERE level = 'file'") == 1
+
+
+def test_the_tables_a_load_grows_are_analyzed_as_they_double(engine, page_dir, monkeypatch):
+    monkeypatch.setattr(load, "ANALYZE_MIN_ROWS", 2)
+    folder = page_dir({f"{n}.txt": compact_page([(f"Paper Number {n}", WAVELETS[1])]) for n in range(10)})
+
+    run_load(engine, [folder])
+
+    if engine.dialect.name == "postgresql":  # autovacuum may be off, or behind a backfill: the load analyzes
+        # Analyzed after 2, 4 and 8 listings (not after 10): the table's row count is as of the last time.
+        assert scalar(engine, "SELECT reltuples::integer FROM pg_class WHERE relname = 'listings'") == 8
+    else:  # SQLite's planner needs no statistics for these lookups: none are gathered
+        assert scalar(engine, "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'") == 0
 
 
 def test_every_run_is_recorded_with_its_counts(engine, page_dir):
