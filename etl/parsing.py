@@ -74,6 +74,7 @@ class ParsedFile:
     problems: list[Problem] = field(default_factory=list)
     tally: Tally = field(default_factory=Tally)
     digest: str | None = None
+    digest_only: bool = False  # parsed for its digest only: ``sightings`` were consumed already
 
 
 # --------------------------------------------------------------------------- one file, in this process
@@ -258,6 +259,7 @@ class Parser:
         try:
             if ticket.digest_only:
                 _drain(parsed.sightings)
+                parsed.digest_only = True
             yield parsed
         except InputError:
             _drain(parsed.sightings)  # the file is refused, the run goes on: its remaining messages come next
@@ -273,6 +275,7 @@ class Parser:
             parsed.sightings = _counted(parsed.sightings, records_read)
             if digest_only:
                 _drain(parsed.sightings)
+                parsed.digest_only = True
             yield parsed
 
     def close(self) -> None:

@@ -332,9 +332,10 @@ def _planned(job: _Job, files: list[Path], parser: Parser) -> Iterator[_Planned]
 def _fingerprinted(files: list[Path]) -> Iterator[tuple[Path, Fingerprint | InputError]]:
     """Each file's first pass (sha256), in order, hashed HASH_THREADS at a time (hashlib
     lets go of the GIL): a re-run that skips every file is mostly this."""
-    with ThreadPoolExecutor(HASH_THREADS, thread_name_prefix="papers-etl-hash") as pool:
-        ahead: deque[tuple[Path, Future]] = deque()
-        pending = iter(files)
+    pool = ThreadPoolExecutor(HASH_THREADS, thread_name_prefix="papers-etl-hash")
+    ahead: deque[tuple[Path, Future]] = deque()
+    pending = iter(files)
+    try:
         while True:
             while len(ahead) < HASH_AHEAD_FILES and (path := next(pending, None)) is not None:
                 ahead.append((path, pool.submit(_fingerprint_or_error, path)))
@@ -342,6 +343,8 @@ def _fingerprinted(files: list[Path]) -> Iterator[tuple[Path, Fingerprint | Inpu
                 return
             path, future = ahead.popleft()
             yield path, future.result()
+    finally:
+        pool.shutdown(cancel_futures=True)  # a run that stops early does not hash the files ahead
 
 
 def _fingerprint_or_error(path: Path) -> Fingerprint | InputError:
@@ -400,7 +403,7 @@ def _process_file(job: _Job, planned: _Planned, parser: Parser) -> FileResult:
 
 def _load_parsed(job: _Job, parser: Parser, parsed: ParsedFile) -> FileResult:
     facts = parsed.facts
-    if parsed.digest is not None:  # only the digest was computed (load --force of a file loaded before)
+    if parsed.digest_only:  # load --force of a file loaded before: compare, and reload only if it differs
         if parsed.digest == job.loaded.get(facts.sha256):
             return _unchanged(job, parsed)
         with parser.here(facts, False, lambda count: None) as again:  # parses differently now: reload it
