@@ -278,6 +278,18 @@ def test_verbose_logs_each_file_and_debug_logs_sql(runner, db_url, page_dir):
     assert "writing 1 rows into papers" in debug.stderr  # bulk writes (COPY / executemany) by table
 
 
+def test_parse_process_option_chooses_where_files_are_parsed(runner, db_url, page_dir):
+    folder = page_dir({"a.txt": compact_page([WAVELETS]), "b.txt": compact_page([GARDENS])})
+
+    here = runner.invoke(main, ["-vv", "load", "--no-parse-process", "--db", db_url, str(folder / "a.txt")])
+    worker = runner.invoke(main, ["-vv", "load", "--parse-process", "--db", db_url, str(folder / "b.txt")])
+
+    assert here.exit_code == worker.exit_code == EXIT_OK, (here.output, worker.output)
+    assert "parsing in a second process" not in here.stderr
+    assert "parsing in a second process (pid " in worker.stderr
+    assert "1 records, 1 new papers" in here.output and "1 records, 1 new papers" in worker.output
+
+
 def test_a_terminal_gets_a_progress_bar_of_files_and_records(runner, db_url, page_dir):
     folder = page_dir({"a.txt": daily_page("Mar 12", [WAVELETS, GARDENS]), "b.txt": compact_page([WAVELETS])})
 
