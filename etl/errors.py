@@ -63,3 +63,7 @@ class SchemaRevisionError(DatabaseError):
 
 class LockNotAcquired(EtlError):
     """Another papers-etl load holds this database's load lock (its own exit status)."""
+
+
+class ParserProcessError(EtlError):
+    """The load's parsing process stopped unexpectedly (killed, out of memory)."""

@@ -184,10 +184,6 @@ class RunWriter:
                 # A server crash may then lose this commit, never corrupt anything: its files are simply
                 # not recorded as loaded and the next run loads them again. Saves a WAL flush per commit.
                 self._conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
-                # The load's lookups are small index scans, but on tables that grow faster than
-                # autovacuum analyzes them the planner's estimates are huge, and it JIT-compiles each
-                # one (about 10 ms a query, a third of a 1e5 load). JIT never pays off here.
-                self._conn.exec_driver_sql("SET LOCAL jit = off")
         return self._conn
 
     def grew(self, listings_written: int) -> None:

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from .errors import EtlError, InputError
+from .errors import InputError, ParserProcessError
 from .extract import Fingerprint, PageStream, iter_lines, open_capture
 from .records import LEVEL_FIELD, LEVEL_RECORD, ListingDate, Problem, Sighting
 from .transform import resolve_listed_on, transform_record
@@ -44,10 +44,6 @@ STOP_SECONDS = 5.0  # how long a stopping worker is waited for before it is kill
 DIGEST_VERSION = b"papers-etl parse digest 1"
 
 RecordsRead = Callable[[int], None]
-
-
-class ParserProcessError(EtlError):
-    """The parsing process stopped unexpectedly (killed, out of memory)."""
 
 
 @dataclass

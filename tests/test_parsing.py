@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from pages import GARDENS, LANTERN, ORBITS, WAVELETS, compact_page, daily_meta_page, daily_page
 
-from etl.errors import EncodingError, InputError, LayoutError
+from etl.errors import EncodingError, InputError, LayoutError, ParserProcessError
 from etl.extract import fingerprint
-from etl.parsing import CHUNK_SIGHTINGS, Parser, ParserProcessError, parse_file
+from etl.parsing import CHUNK_SIGHTINGS, Parser, parse_file
 from etl.pipeline import Progress, run_load
 
 PAGES = {
@@ -61,7 +61,7 @@ def test_the_worker_parses_exactly_as_this_process(pages):
         found = [received(worker, ticket) for ticket in tickets]  # and files come back in order
 
     assert found == expected
-    assert [outcome[0] for outcome in expected] == ["daily_meta", LayoutError, "compact", EncodingError, "daily"]
+    assert [first for first, *_ in expected] == ["daily_meta", LayoutError, "compact", EncodingError, "daily"]
     assert len(expected[2][2]) == 2 * (CHUNK_SIGHTINGS // 2 + 3)  # every sighting crossed over, in chunks
     assert len(expected[0][3]) == expected[0][4].fields_rejected == 2  # bad author count and date, with problems
 
