@@ -4,7 +4,7 @@ Each capture file is written in its own SAVEPOINT (source_files, papers,
 paper_links, listings and its field-level rejects together), so a file is in
 the database entirely or not at all; ``RunWriter`` commits the files of a run
 together about every second. Writes are batched: chunked executemany through
-the driver on SQLite, COPY for the append-only tables on PostgreSQL.
+the driver on SQLite (multi-row INSERTs), COPY for the append-only tables on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import sqlite3
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -613,7 +614,7 @@ def _repoint_listings(conn: Connection, rows: list[sa.Row], members: list[Member
 
 
 def _append(conn: Connection, table: sa.Table, rows: list[dict]) -> None:
-    """Append rows: COPY on PostgreSQL, chunked executemany elsewhere."""
+    """Append rows: COPY on PostgreSQL, chunked multi-row INSERTs on SQLite."""
     if not rows:
         return
     names = list(rows[0])
@@ -621,10 +622,10 @@ def _append(conn: Connection, table: sa.Table, rows: list[dict]) -> None:
         "writing %d rows into %s (%s)",
         len(rows),
         table.name,
-        "COPY" if conn.dialect.name == "postgresql" else "executemany",
+        "COPY" if conn.dialect.name == "postgresql" else "multi-row INSERT",
     )
     if conn.dialect.name != "postgresql":
-        _sqlite_executemany(conn, table, names, rows)
+        _sqlite_insert(conn, table, names, rows)
         return
     driver_connection = conn.connection.driver_connection
     copy_sql = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
@@ -633,16 +634,28 @@ def _append(conn: Connection, table: sa.Table, rows: list[dict]) -> None:
             copy.write_row([row[name] for name in names])
 
 
-def _sqlite_executemany(conn: Connection, table: sa.Table, names: list[str], rows: list[dict]) -> None:
-    """One driver-level executemany: values go through each column's SQLAlchemy bind
-    processor (dates and timestamps stored exactly as Core stores them), without
-    Core's per-row statement machinery, which costs more than SQLite itself."""
+def _sqlite_insert(conn: Connection, table: sa.Table, names: list[str], rows: list[dict]) -> None:
+    """Multi-row INSERT statements of up to CHUNK_ROWS rows each.
+
+    Values go through each column's SQLAlchemy bind processor (dates and
+    timestamps stored exactly as Core stores them), without Core's per-row
+    statement machinery, which costs more than SQLite itself. One statement per
+    chunk rather than one per row (executemany) matters for ``papers``: its
+    full-text trigger writes into FTS5, which flushes its pending terms to a new
+    index segment at the start of every statement, so a statement per row made
+    a segment per paper and tripled the cost of the full-text index.
+    """
     processors = [table.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for name in names]
-    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
-    cursor = conn.connection.driver_connection.cursor()
+    bound = list(zip(processors, names, strict=True))
+    driver = conn.connection.driver_connection
+    per_statement = max(1, min(CHUNK_ROWS, driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(names)))
+    row_sql = f"({', '.join('?' * len(names))})"
+    prefix = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "
+    cursor = driver.cursor()
     try:
-        bound = list(zip(processors, names, strict=True))
-        cursor.executemany(sql, ([_bound(process, row[name]) for process, name in bound] for row in rows))
+        for chunk in chunks(rows, per_statement):
+            values = [_bound(process, row[name]) for row in chunk for process, name in bound]
+            cursor.execute(prefix + ", ".join([row_sql] * len(chunk)), values)
     finally:
         cursor.close()
 

@@ -10,8 +10,10 @@ import sqlite3
 import analyst_pages as ap
 import pytest
 import sqlalchemy as sa
+from pages import daily_page
 
 from etl.cli import EXIT_FAILURE, main
+from etl.pipeline import run_load
 from etl.schema import papers
 from etl.search import SearchError, search
 
@@ -58,6 +60,30 @@ def test_search_operators_and_punctuation_are_plain_words(engine, page_dir):
     assert titles(search(engine, '"diffusion*" -distillation:(')) == [ap.A[0], ap.D[0]]
     with pytest.raises(SearchError, match="at least one word"):
         search(engine, "()*")
+
+
+def _numbered_papers(count: int, topic: str) -> list[tuple[str, str]]:
+    words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet"]
+
+    def name(n: int) -> str:  # a word per paper: digits spelled out, so the tokenizer keeps it whole
+        return "".join(words[int(d)] for d in str(n))
+
+    return [(f"{topic} Study {name(n)}", f"We examine {topic.lower()} case {name(n)} in depth.") for n in range(count)]
+
+
+def test_search_matches_every_paper_of_large_loads(engine, page_dir):
+    # More papers per file than one multi-row INSERT holds (load.CHUNK_ROWS), in two runs.
+    folder = page_dir({"a.txt": daily_page("Mar 12", _numbered_papers(1203, "Glacier"))})
+    run_load(engine, [folder])
+    (folder / "b.txt").write_text(daily_page("Mar 13", _numbered_papers(700, "Dune")))
+    run_load(engine, [folder])
+
+    assert titles(search(engine, "glacier bravoalphaalphaalpha")) == ["Glacier Study bravoalphaalphaalpha"]
+    assert len(search(engine, "glacier", limit=5000)) == 1203
+    assert len(search(engine, "dune", limit=5000)) == 700
+    if engine.dialect.name == "sqlite":  # FTS5 checks its index against the papers table
+        with engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO papers_fts (papers_fts) VALUES ('integrity-check')"))
 
 
 def _paper(title: str, abstract: str) -> dict:
