@@ -54,6 +54,19 @@ def test_files_loaded_before_0004_are_replaced_once_by_force(engine, page_dir):
         assert len(conn.execute(sa.text("SELECT parse_digest FROM source_files")).scalar_one()) == 32
 
 
+def test_sqlite_full_text_index_merges_sixteen_segments_at_a_time(tmp_path):
+    engine = db.create_engine(f"sqlite:///{tmp_path / 'papers.db'}")
+    automerge = sa.text("SELECT v FROM papers_fts_config WHERE k = 'automerge'")
+
+    db.upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.execute(automerge).scalar_one() == 16
+    db.downgrade(engine, "0004")
+    with engine.connect() as conn:
+        assert conn.execute(automerge).scalar_one() == 4  # FTS5's default
+    engine.dispose()
+
+
 def test_upgrade_downgrade_upgrade(empty_engine):
     db.upgrade(empty_engine)
     assert table_names(empty_engine) == TABLES
