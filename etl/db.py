@@ -115,7 +115,7 @@ def database_errors(url: str | URL) -> Iterator[None]:
     except sa.exc.DBAPIError as exc:
         raise DatabaseError(f"{safe_url(url)}: {_first_line(exc.orig)}") from None
     except Exception as exc:
-        # The bulk paths (sqlite3 executemany, psycopg COPY) talk to the driver directly.
+        # The bulk paths (sqlite3 multi-row INSERTs, psycopg COPY) talk to the driver directly.
         if not _is_driver_error(exc):
             raise
         raise DatabaseError(f"{safe_url(url)}: {_first_line(exc)}") from None

@@ -3,8 +3,8 @@
 Each capture file is written in its own SAVEPOINT (source_files, papers,
 paper_links, listings and its field-level rejects together), so a file is in
 the database entirely or not at all; ``RunWriter`` commits the files of a run
-together about every second. Writes are batched: chunked executemany through
-the driver on SQLite (multi-row INSERTs), COPY for the append-only tables on PostgreSQL.
+together about every second. Writes are batched: multi-row INSERTs through the
+driver on SQLite, COPY for the append-only tables on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from .transform import record_from_listing, transform_record
 
 log = logging.getLogger(__name__)
 
-CHUNK_ROWS = 500  # rows per executemany batch / IN (...) list
+CHUNK_ROWS = 500  # rows per multi-row INSERT / executemany batch / IN (...) list
 ANALYZE_MIN_ROWS = 2000  # PostgreSQL: listings written before the first ANALYZE of a run (see _PlannerStatistics)
 # How often a run commits the files it wrote (see RunWriter). SQLite gains from committing
 # many files at once; PostgreSQL does not (synchronous_commit is off, so a commit is cheap)
@@ -640,10 +640,11 @@ def _sqlite_insert(conn: Connection, table: sa.Table, names: list[str], rows: li
     Values go through each column's SQLAlchemy bind processor (dates and
     timestamps stored exactly as Core stores them), without Core's per-row
     statement machinery, which costs more than SQLite itself. One statement per
-    chunk rather than one per row (executemany) matters for ``papers``: its
-    full-text trigger writes into FTS5, which flushes its pending terms to a new
-    index segment at the start of every statement, so a statement per row made
-    a segment per paper and tripled the cost of the full-text index.
+    chunk rather than one per row (executemany) matters for ``papers``: SQLite
+    opens a statement savepoint for each statement that fires its full-text
+    trigger, and FTS5 writes its pending terms as a new index segment at every
+    savepoint, so a statement per row made a segment per paper and tripled the
+    cost of the full-text index (docs/performance.md, round 3).
     """
     processors = [table.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for name in names]
     bound = list(zip(processors, names, strict=True))
