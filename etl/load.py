@@ -414,19 +414,12 @@ def _absorb(conn: Connection, paper_id: int, others: list[int]) -> bool:
 class _StoredPaperWrites:
     """Changes to stored papers, gathered over a batch and written in bulk."""
 
-    updates: list[dict] = field(default_factory=list)
+    updates: list[dict] = field(default_factory=list)  # paper_id and the paper's new values
     relinked: dict[int, Paper] = field(default_factory=dict)
 
     def apply(self, conn: Connection, now: dt.datetime) -> None:
         if self.updates:
-            names = list(self.updates[0])[1:]
-            statement = (
-                papers.update()
-                .where(papers.c.paper_id == sa.bindparam("pid"))
-                .values(**{name: sa.bindparam(name) for name in names}, updated_at=now)
-            )
-            for chunk in chunks(self.updates):
-                conn.execute(statement, list(chunk))
+            _update(conn, papers, "paper_id", [{**row, "updated_at": now} for row in self.updates])
         for chunk in chunks(list(self.relinked)):
             conn.execute(paper_links.delete().where(paper_links.c.paper_id.in_(chunk)))
         _append(conn, paper_links, [row for pid, paper in self.relinked.items() for row in _link_rows(pid, paper)])
@@ -441,7 +434,7 @@ def _stage_update(writes: _StoredPaperWrites, paper_id: int, paper: Paper, store
         writes.relinked[paper_id] = paper
         changed = True
     if changed:  # updated_at moves with the row or its links
-        writes.updates.append({"pid": paper_id, **values})
+        writes.updates.append({"paper_id": paper_id, **values})
     return changed
 
 
@@ -545,7 +538,7 @@ def rebuild_papers(engine: Engine) -> RebuildCounts:
             writes.relinked[reusable[0]] = paper  # every link was cleared above
             values = _paper_values(paper)
             if any(getattr(stored[reusable[0]], name) != value for name, value in values.items()):
-                writes.updates.append({"pid": reusable[0], **values})
+                writes.updates.append({"paper_id": reusable[0], **values})
         writes.apply(conn, now)
         paper_ids.update(_insert_papers(conn, new_papers, now))
         _repoint_listings(conn, rows, members, [paper_ids[label] for label in labels])
@@ -634,6 +627,22 @@ def _append(conn: Connection, table: sa.Table, rows: list[dict]) -> None:
             copy.write_row([row[name] for name in names])
 
 
+def _update(conn: Connection, table: sa.Table, key: str, rows: list[dict]) -> None:
+    """Update rows by ``key`` (each row holds it and the new values of the same columns):
+    multi-row statements on SQLite (see _sqlite_insert), Core executemany elsewhere."""
+    if conn.dialect.name != "postgresql":
+        _sqlite_update(conn, table, key, rows)
+        return
+    columns = [name for name in rows[0] if name != key]
+    statement = (
+        table.update()
+        .where(table.c[key] == sa.bindparam("_key"))
+        .values(**{name: sa.bindparam(name) for name in columns})
+    )
+    for chunk in chunks(rows):
+        conn.execute(statement, [{**row, "_key": row[key]} for row in chunk])
+
+
 def _sqlite_insert(conn: Connection, table: sa.Table, names: list[str], rows: list[dict]) -> None:
     """Multi-row INSERT statements of up to CHUNK_ROWS rows each.
 
@@ -642,21 +651,38 @@ def _sqlite_insert(conn: Connection, table: sa.Table, names: list[str], rows: li
     statement machinery, which costs more than SQLite itself. One statement per
     chunk rather than one per row (executemany) matters for ``papers``: SQLite
     opens a statement savepoint for each statement that fires its full-text
-    trigger, and FTS5 writes its pending terms as a new index segment at every
+    triggers, and FTS5 writes its pending terms as a new index segment at every
     savepoint, so a statement per row made a segment per paper and tripled the
     cost of the full-text index (docs/performance.md, round 3).
     """
+    head = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "
+    _sqlite_multi_row(conn, table, names, rows, lambda values: head + values)
+
+
+def _sqlite_update(conn: Connection, table: sa.Table, key: str, rows: list[dict]) -> None:
+    """One ``UPDATE … FROM`` (a VALUES list of the new rows) per chunk, for the reason of _sqlite_insert."""
+    names = list(rows[0])
+    assignments = ", ".join(f"{name} = changed.{name}" for name in names if name != key)
+    head = f"WITH changed ({', '.join(names)}) AS (VALUES "
+    tail = f") UPDATE {table.name} SET {assignments} FROM changed WHERE {table.name}.{key} = changed.{key}"
+    _sqlite_multi_row(conn, table, names, rows, lambda values: head + values + tail)
+
+
+def _sqlite_multi_row(
+    conn: Connection, table: sa.Table, names: list[str], rows: list[dict], statement: Callable[[str], str]
+) -> None:
+    """Run ``statement(VALUES list)`` through the driver for each chunk of rows, as many rows
+    per statement as CHUNK_ROWS and SQLite's limit on bound variables allow."""
     processors = [table.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for name in names]
     bound = list(zip(processors, names, strict=True))
     driver = conn.connection.driver_connection
     per_statement = max(1, min(CHUNK_ROWS, driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(names)))
     row_sql = f"({', '.join('?' * len(names))})"
-    prefix = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "
     cursor = driver.cursor()
     try:
         for chunk in chunks(rows, per_statement):
             values = [_bound(process, row[name]) for row in chunk for process, name in bound]
-            cursor.execute(prefix + ", ".join([row_sql] * len(chunk)), values)
+            cursor.execute(statement(", ".join([row_sql] * len(chunk))), values)
     finally:
         cursor.close()
 

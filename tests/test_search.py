@@ -72,13 +72,17 @@ def _numbered_papers(count: int, topic: str) -> list[tuple[str, str]]:
 
 
 def test_search_matches_every_paper_of_large_loads(engine, page_dir):
-    # More papers per file than one multi-row INSERT holds (load.CHUNK_ROWS), in two runs.
-    folder = page_dir({"a.txt": daily_page("Mar 12", _numbered_papers(1203, "Glacier"))})
+    # More papers per file than one multi-row INSERT holds (load.CHUNK_ROWS), in two runs; an update.
+    glaciers = _numbered_papers(1203, "Glacier")
+    folder = page_dir({"a.txt": daily_page("Mar 12", glaciers)})
     run_load(engine, [folder])
-    (folder / "b.txt").write_text(daily_page("Mar 13", _numbered_papers(700, "Dune")))
+    # An earlier listing of a Glacier paper, in capitals: its text wins, so the stored paper is updated.
+    title, abstract = glaciers[5]
+    (folder / "b.txt").write_text(daily_page("Mar 11", [*_numbered_papers(700, "Dune"), (title.upper(), abstract)]))
     run_load(engine, [folder])
 
     assert titles(search(engine, "glacier bravoalphaalphaalpha")) == ["Glacier Study bravoalphaalphaalpha"]
+    assert titles(search(engine, "glacier foxtrot")) == ["GLACIER STUDY FOXTROT"]
     assert len(search(engine, "glacier", limit=5000)) == 1203
     assert len(search(engine, "dune", limit=5000)) == 700
     if engine.dialect.name == "sqlite":  # FTS5 checks its index against the papers table
