@@ -1,68 +1,26 @@
-"""Extract: find capture files, read them, detect the layout, split into records.
+"""Extract: find capture files and read them as numbered lines; ``etl.formats`` splits pages.
 
 ``discover`` and the capture readers touch the file system; ``parse_page`` is pure
-(text in, ``Page`` out) so that every layout rule can be tested on a string.
+(text in, ``Page`` out) so that every format's rules can be tested on a string.
 """
 
 from __future__ import annotations
 
 import glob
 import hashlib
-import itertools
 import os
-import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from .errors import EncodingError, InputError, LayoutError, NoInputError
-from .records import (
-    LAYOUT_COMPACT,
-    LAYOUT_DAILY,
-    LAYOUT_DAILY_META,
-    LEVEL_RECORD,
-    Page,
-    Problem,
-    RawRecord,
-    excerpt,
-)
+from .errors import EncodingError, InputError, NoInputError
+from .formats import PageStream
+from .records import Page
 
 GLOB_CHARS = frozenset("*?[")
 BOM = "\ufeff"
-
-# Page chrome printed above the papers. Compared case-insensitively, stripped.
-BANNER_LINES = frozenset({"new", "subscribe", "daily papers", "byak and the research community"})
-BANNER_PREFIXES = ("get trending papers",)
-DAILY_PAPERS_BANNER = "daily papers"
-SUBSCRIBE = "Subscribe"
-
-MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ],
-        start=1,
-    )
-    for name in names
-}
-LISTING_DATE_RE = re.compile(r"^(?P<month>[A-Za-z]{3,9})\.?\s+(?P<day>\d{1,2})$")
-AUTHORS_MARK = "•"
-META_SEPARATOR = "·"
-
 
 # --------------------------------------------------------------------------- files
 
@@ -246,184 +204,11 @@ def split_lines(text: str) -> list[str]:
     return [line[:-1] if line.endswith("\r") else line for line in lines]
 
 
-def is_banner(line: str) -> bool:
-    folded = line.strip().casefold()
-    return folded in BANNER_LINES or folded.startswith(BANNER_PREFIXES)
-
-
 def parse_page(text: str) -> Page:
-    """Detect the layout of a capture held in memory and split it into raw records.
+    """Detect the format of a capture held in memory and split it into raw records.
 
-    Raises LayoutError when the page is in no known layout or holds no paper.
+    Raises LayoutError when the page is in no known format or holds no paper.
     """
     stream = PageStream(enumerate(split_lines(text.removeprefix(BOM)), start=1))
     records = list(stream.records())
-    return Page(stream.layout, records, stream.header_date, stream.header_date_line_no, stream.problems)
-
-
-Numbered = tuple[int, str]  # (1-based line number, line)
-
-
-class PageStream:
-    """A page read line by line: the header (layout, listing date) is read when the
-    stream is made, records are yielded one at a time, so memory does not grow
-    with the file.
-
-    The layout is decided from the header and the first record: a ``daily`` page
-    whose first record carries metadata is ``daily_meta`` (the README's rule:
-    metadata after each abstract). ``problems`` holds the page's record-level
-    problems (truncated records) once ``records()`` is exhausted.
-    """
-
-    def __init__(self, lines: Iterable[Numbered]):
-        lines = iter(lines)
-        header, first_body_line = _read_header(lines)
-        self.header_date, self.header_date_line_no = header.date, header.date_line_no
-        self.problems: list[Problem] = []
-        body = itertools.chain([first_body_line] if first_body_line else [], lines)
-        if header.layout == LAYOUT_COMPACT:
-            self.layout = LAYOUT_COMPACT
-            self._body = itertools.chain([header.first_title] if header.first_title else [], _non_blank(body))
-            return
-        lookahead = list(itertools.islice(_non_blank(body), FIRST_RECORD_LINES))
-        has_meta = any(_is_meta(line.strip()) for _, line in lookahead)
-        self.layout = LAYOUT_DAILY_META if header.daily_papers_banner or has_meta else LAYOUT_DAILY
-        self._body = itertools.chain(lookahead, _non_blank(body))
-
-    def records(self) -> Iterator[RawRecord]:
-        """The page's records in order. Raises LayoutError at the end if there was none."""
-        split = _split_compact if self.layout == LAYOUT_COMPACT else _split_daily
-        count = 0
-        for count, record in enumerate(split(self._body, self.problems), start=1):  # noqa: B007
-            yield record
-        if count == 0:
-            raise LayoutError(f"a {self.layout} page with no paper on it; capture the page again")
-
-
-# Title, abstract and the line after: metadata, if the first record has any, is among them.
-FIRST_RECORD_LINES = 3
-
-
-def _non_blank(lines: Iterable[Numbered]) -> Iterator[Numbered]:
-    return ((n, line) for n, line in lines if line.strip())
-
-
-@dataclass
-class _Header:
-    layout: str
-    first_title: Numbered | None = None  # compact: the title glued to "Subscribe"
-    date: str | None = None
-    date_line_no: int | None = None
-    daily_papers_banner: bool = False
-
-
-def _read_header(lines: Iterator[Numbered]) -> tuple[_Header, Numbered | None]:
-    """Read banner lines up to the first paper: the header and the first body line."""
-    saw_banner = saw_blank = daily_papers = False
-    date: Numbered | None = None
-    for line_no, line in lines:
-        stripped = line.strip()
-        if not stripped:
-            saw_blank = saw_banner or saw_blank
-            continue
-        glued = stripped.startswith(SUBSCRIBE) and len(stripped) > len(SUBSCRIBE) and not is_banner(stripped)
-        if glued and saw_banner and not saw_blank:
-            title = stripped[len(SUBSCRIBE) :].strip()
-            return _Header(LAYOUT_COMPACT, first_title=(line_no, title)), None
-        if is_banner(stripped):
-            saw_banner = True
-            daily_papers = daily_papers or stripped.casefold() == DAILY_PAPERS_BANNER
-            continue
-        if saw_banner and date is None and _looks_like_listing_date(stripped):
-            date = (line_no, stripped)
-            continue
-        if not saw_banner:
-            raise LayoutError(
-                "unknown layout: no Hugging Face papers banner ('Get trending papers…', 'Subscribe') before the "
-                "first paper; only compact, daily and daily_meta captures can be loaded",
-                line_no=line_no,
-            )
-        header = _Header(LAYOUT_DAILY if (saw_blank or date) else LAYOUT_COMPACT, daily_papers_banner=daily_papers)
-        if date:
-            header.date_line_no, header.date = date
-        return header, (line_no, line)
-    raise LayoutError("unknown layout: only banner lines, no paper; capture the page again")
-
-
-def _looks_like_listing_date(line: str) -> bool:
-    match = LISTING_DATE_RE.match(line)
-    return bool(match) and match["month"].casefold() in MONTHS
-
-
-def _truncated(line_no: int, title: str) -> Problem:
-    return Problem(
-        LEVEL_RECORD,
-        "title without abstract: the record is cut short; capture the page again",
-        line_no,
-        excerpt(title),
-    )
-
-
-def _split_compact(lines: Iterator[Numbered], problems: list[Problem]) -> Iterator[RawRecord]:
-    """Compact pages alternate title and abstract lines, with no blank lines."""
-    for position, (line_no, title, abstract) in enumerate(_title_abstract_pairs(lines, problems), start=1):
-        yield RawRecord(position, line_no, title, abstract)
-
-
-def _title_abstract_pairs(lines: Iterator[Numbered], problems: list[Problem]) -> Iterator[tuple[int, str, str]]:
-    for line_no, title in lines:
-        abstract = next(lines, None)
-        if abstract is None:
-            problems.append(_truncated(line_no, title))
-            return
-        yield line_no, title, abstract[1]
-
-
-def _split_daily(lines: Iterator[Numbered], problems: list[Problem]) -> Iterator[RawRecord]:
-    """Daily pages: blank-line separated title / abstract blocks, optionally each followed
-    by metadata ("• N authors", "·", "Jun 7, 2023")."""
-    position = 0
-    pending: dict | None = None
-    in_meta = False  # metadata closes a record: the next other line is a title, even with no abstract yet
-    for line_no, line in lines:
-        stripped = line.strip()
-        if pending is not None and not in_meta and pending.get("raw_abstract") is None and not _is_meta(stripped):
-            pending["raw_abstract"] = line
-            continue
-        if pending is not None and _is_meta(stripped):
-            in_meta = True
-            _attach_meta(pending, line_no, line, lines)
-            continue
-        record = _finish(pending, position + 1, problems)
-        if record is not None:
-            position += 1
-            yield record
-        pending = {"line_no": line_no, "raw_title": line, "raw_abstract": None}
-        in_meta = False
-    record = _finish(pending, position + 1, problems)
-    if record is not None:
-        yield record
-
-
-def _is_meta(stripped: str) -> bool:
-    return stripped.startswith(AUTHORS_MARK) or stripped == META_SEPARATOR
-
-
-def _attach_meta(pending: dict, line_no: int, line: str, lines: Iterator[Numbered]) -> None:
-    if line.strip() == META_SEPARATOR:
-        # The publication date is the line after the separator, whatever it says.
-        date_line = next(lines, None)
-        if date_line is not None:
-            pending["published_line_no"], pending["raw_published"] = date_line
-    else:
-        pending["authors_line_no"], pending["raw_authors"] = line_no, line
-
-
-def _finish(pending: dict | None, position: int, problems: list[Problem]) -> RawRecord | None:
-    """The pending block as a record, or None (a truncated block becomes a problem)."""
-    if pending is None:
-        return None
-    if pending["raw_abstract"] is None:
-        problems.append(_truncated(pending["line_no"], pending["raw_title"]))
-        return None
-    return RawRecord(position=position, **pending)
+    return Page(stream.layout, records, stream.header_date, stream.header_date_line_no, stream.problems, stream.capture)

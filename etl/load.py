@@ -24,9 +24,10 @@ from sqlalchemy.engine import Connection, Engine
 
 from .dedup import Disagreement, Member, blocking_keys, components, merge, sighting_rank
 from .errors import InputError
-from .records import LEVEL_FIELD, Paper, Problem, RawRecord, Sighting, excerpt
-from .schema import etl_runs, listings, paper_links, papers, rejects, source_files
-from .transform import record_from_listing, transform_record
+from .formats.base import CaptureFormat
+from .records import LEVEL_FIELD, PAGE_UNKNOWN, Capture, Paper, Problem, RawRecord, Sighting, excerpt
+from .schema import capture_formats, etl_runs, listings, paper_links, papers, rejects, source_files
+from .transform import record_from_listing, transform_record, year_bound
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,10 @@ class SourceFile:
     layout: str
     listed_on: dt.date | None
     listed_on_source: str | None
+    page_url: str | None = None
+    page_kind: str = PAGE_UNKNOWN
+    captured_at: dt.datetime | None = None
+    modified_at: dt.datetime | None = None  # the file's modification time: bounds dates printed without a year
 
 
 @dataclass
@@ -69,6 +74,20 @@ class FileCounts:
 
 
 # --------------------------------------------------------------------------- runs
+
+
+def record_capture_formats(engine: Engine, known: Iterable[CaptureFormat]) -> None:
+    """Add the capture formats this papers-etl knows to ``capture_formats`` (and keep their
+    descriptions current), so that ``source_files.layout`` can refer to any of them."""
+    wanted = {fmt.name: fmt.description for fmt in known}
+    with engine.begin() as conn:
+        stored = dict(conn.execute(sa.select(capture_formats.c.name, capture_formats.c.description)).all())
+        missing = [{"name": name, "description": text} for name, text in wanted.items() if name not in stored]
+        if missing:
+            conn.execute(capture_formats.insert(), missing)
+        for name, text in wanted.items():
+            if name in stored and stored[name] != text:
+                conn.execute(capture_formats.update().where(capture_formats.c.name == name).values(description=text))
 
 
 def start_run(engine: Engine) -> int:
@@ -372,7 +391,8 @@ def _sightings_of(conn: Connection, paper_ids: list[int]) -> Iterator[sa.Row]:
 
 def _member_from_row(row: sa.Row) -> Member:
     record = record_from_listing(row.position, row.line_no, row.raw_title, row.raw_abstract, row.raw_meta)
-    paper = _transform_text(record.raw_title, record.raw_abstract, record.raw_authors, record.raw_published)
+    bound = _stored_year_bound(row) if record.raw_published is not None else None
+    paper = _transform_text(record.raw_title, record.raw_abstract, record.raw_authors, record.raw_published, bound)
     if paper is None:
         # Rules changed so that this stored title has no letter or digit left: keep the sighting
         # as a paper of its own (a key no other sighting can have) rather than fail or merge it.
@@ -381,10 +401,28 @@ def _member_from_row(row: sa.Row) -> Member:
     return Member(paper, sighting_rank(row.listed_on, row.sha256, row.position), row.path, row.line_no)
 
 
+def _stored_year_bound(row: sa.Row) -> dt.date | None:
+    """The year bound the file's load used (listing date, capture time, file time)."""
+    capture = Capture(captured_at=_aware(row.captured_at))
+    modified = _aware(row.modified_at)
+    return year_bound(row.listed_on, capture, modified.timestamp() if modified else None)
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    """SQLite gives timestamps back without their zone; they were written in UTC."""
+    return value.replace(tzinfo=dt.UTC) if value is not None and value.tzinfo is None else value
+
+
 @functools.lru_cache(maxsize=2000)  # recent stored sightings: a paper seen again soon is read again
-def _transform_text(raw_title: str, raw_abstract: str, raw_authors: str | None, raw_published: str | None):
+def _transform_text(
+    raw_title: str,
+    raw_abstract: str,
+    raw_authors: str | None,
+    raw_published: str | None,
+    bound: dt.date | None = None,
+):
     record = RawRecord(0, 0, raw_title, raw_abstract, raw_authors=raw_authors, raw_published=raw_published)
-    return transform_record(record)[0]
+    return transform_record(record, bound)[0]
 
 
 def _disagreement_problem(disagreement: Disagreement) -> Problem:
@@ -491,6 +529,7 @@ def _listing_row(source_file_id: int, paper_id: int, sighting: Sighting) -> dict
         "raw_title": record.raw_title,
         "raw_abstract": record.raw_abstract,
         "raw_meta": record.raw_meta,
+        "comments": sighting.comments,
         "title_key": sighting.paper.title_key,
         "abstract_key": sighting.paper.abstract_key,
     }
@@ -567,6 +606,8 @@ def _sightings_query() -> sa.Select:
         source_files.c.path,
         source_files.c.sha256,
         source_files.c.listed_on,
+        source_files.c.captured_at,
+        source_files.c.modified_at,
     ).join(source_files, source_files.c.source_file_id == listings.c.source_file_id)
 
 

@@ -31,17 +31,18 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from .errors import InputError, ParserProcessError
-from .extract import Fingerprint, PageStream, iter_lines, open_capture
-from .records import LEVEL_FIELD, LEVEL_RECORD, ListingDate, Problem, Sighting
-from .transform import resolve_listed_on, transform_record
+from .errors import InputError, LayoutError, ParserProcessError
+from .extract import Fingerprint, iter_lines, open_capture
+from .formats import PageStream
+from .records import LEVEL_FIELD, LEVEL_RECORD, Capture, ListingDate, Problem, Sighting
+from .transform import parse_comments, resolve_listed_on, transform_record, year_bound
 
 log = logging.getLogger(__name__)
 
 CHUNK_SIGHTINGS = 200  # sightings per message from the worker (about 0.7 MB pickled)
 PIPE_BYTES = 1 << 20  # what the pipe from the worker holds: the worker runs about this far ahead
 STOP_SECONDS = 5.0  # how long a stopping worker is waited for before it is killed
-DIGEST_VERSION = b"papers-etl parse digest 1"
+DIGEST_VERSION = b"papers-etl parse digest 2"  # 2: capture facts (page URL, kind, capture time), comments
 
 RecordsRead = Callable[[int], None]
 
@@ -67,6 +68,7 @@ class ParsedFile:
     layout: str
     listing: ListingDate
     sightings: Iterator[Sighting]
+    capture: Capture = field(default_factory=Capture)
     problems: list[Problem] = field(default_factory=list)
     tally: Tally = field(default_factory=Tally)
     digest: str | None = None
@@ -83,11 +85,14 @@ def parse_file(facts: Fingerprint, listed_on: dt.date | None) -> Iterator[Parsed
     with open_capture(facts.path) as chunks:
         hashed = _HashedChunks(chunks)
         page = _guarded(lambda: PageStream(iter_lines(hashed, facts.path)), facts.path)
-        listing = resolve_listed_on(page.header_date, facts.path.name, facts.mtime, listed_on, page.header_date_line_no)
-        parsed = ParsedFile(facts, page.layout, listing, iter(()))
-        if listing.problem:
-            parsed.problems.append(listing.problem)
-            parsed.tally.add([listing.problem])
+        capture = page.capture
+        listing = resolve_listed_on(
+            page.header_date, facts.path.name, facts.mtime, listed_on, page.header_date_line_no, capture
+        )
+        parsed = ParsedFile(facts, page.layout, listing, iter(()), capture)
+        head_problems = [*capture.problems, *([listing.problem] if listing.problem else [])]
+        parsed.problems.extend(head_problems)
+        parsed.tally.add(head_problems)
         parsed.sightings = _sightings(page, parsed, hashed)
         yield parsed
 
@@ -95,14 +100,15 @@ def parse_file(facts: Fingerprint, listed_on: dt.date | None) -> Iterator[Parsed
 def _sightings(page: PageStream, parsed: ParsedFile, hashed: _HashedChunks) -> Iterator[Sighting]:
     path = parsed.facts.path
     digest = _Digest(parsed)
+    bound = year_bound(parsed.listing.value, parsed.capture, parsed.facts.mtime)
     try:
         for record in page.records():
-            paper, found = transform_record(record)
+            paper, found = transform_record(record, bound)
             parsed.problems.extend(found)
             parsed.tally.add(found)
             if paper is not None:
                 parsed.tally.records += 1
-                sighting = Sighting(record, paper)
+                sighting = Sighting(record, paper, parse_comments(record))
                 digest.add_sighting(sighting)
                 yield sighting
         parsed.problems.extend(page.problems)
@@ -111,9 +117,29 @@ def _sightings(page: PageStream, parsed: ParsedFile, hashed: _HashedChunks) -> I
         raise
     except Exception as exc:
         raise _parser_failure(exc, path) from exc
+    _refuse_a_page_of_junk(parsed, path)
     if hashed.sha256 != parsed.facts.sha256:
         raise InputError("the file changed while it was being loaded; run the load again", path)
     parsed.digest = digest.finish(parsed.problems)
+
+
+def _refuse_a_page_of_junk(parsed: ParsedFile, path: Path) -> None:
+    """A page where no record, or fewer than half, reads as a paper was read in a layout it is
+    not in: refuse it whole (its savepoint rolls back) rather than load what it does not say."""
+    loaded, rejected = parsed.tally.records, parsed.tally.records_rejected
+    if rejected == 0 or rejected <= loaded:
+        return
+    first = min(
+        (p for p in parsed.problems if p.level == LEVEL_RECORD),
+        key=lambda p: p.line_no or 0,
+    )
+    what = "no record reads as a paper" if loaded == 0 else f"{rejected} of {loaded + rejected} records are not papers"
+    raise LayoutError(
+        f"{what} (first, line {first.line_no}: {first.reason}); the page is refused whole: "
+        "check that it is a Hugging Face papers page in a known layout",
+        path,
+        first.line_no,
+    )
 
 
 def _guarded(parse: Callable[[], PageStream], path: Path) -> PageStream:
@@ -153,8 +179,9 @@ class _Digest:
 
     def __init__(self, parsed: ParsedFile):
         self._hash = hashlib.blake2b(DIGEST_VERSION, digest_size=16)
-        listing = parsed.listing
+        listing, capture = parsed.listing, parsed.capture
         self._add((str(parsed.facts.path), parsed.layout, listing.value, listing.source))
+        self._add((capture.page_url, capture.page_kind, capture.captured_at))
 
     def add_sighting(self, sighting: Sighting) -> None:
         record, paper = sighting.record, sighting.paper
@@ -165,6 +192,7 @@ class _Digest:
                 record.raw_title,
                 record.raw_abstract,
                 record.raw_meta,
+                sighting.comments,
                 paper.title,
                 paper.title_key,
                 paper.abstract,
@@ -310,8 +338,8 @@ class Parser:
             raise body[0]
         if kind != "head":
             raise ParserProcessError(f"the parser process sent {kind!r} where a file's start was expected")
-        layout, listing = body
-        return ParsedFile(ticket.facts, layout, listing, iter(()))
+        layout, listing, capture = body
+        return ParsedFile(ticket.facts, layout, listing, iter(()), capture)
 
     def _sightings_from_worker(
         self, ticket: Ticket, parsed: ParsedFile, records_read: RecordsRead
@@ -386,7 +414,7 @@ def work(tasks: Connection, results: Connection) -> None:
 def _parse_for(ticket: Ticket, listed_on: dt.date | None, send: Callable[[tuple], None]) -> None:
     try:
         with parse_file(ticket.facts, listed_on) as parsed:
-            send(("head", parsed.layout, parsed.listing))
+            send(("head", parsed.layout, parsed.listing, parsed.capture))
             chunk: list[Sighting] = []
             for sighting in parsed.sightings:
                 if ticket.digest_only:

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from . import load, locks
+from . import formats, load, locks
 from .db import current_revision, database_errors, ensure_schema, head_revision
 from .errors import DatabaseError, InputError
 from .extract import Fingerprint, discover, fingerprint
@@ -181,6 +181,7 @@ def run_load(
         ensure_schema(engine)
         with database_errors(engine.url):
             abandoned = load.mark_abandoned_runs(engine)
+            load.record_capture_formats(engine, formats.formats())
             summary = RunSummary(run_id=load.start_run(engine))
         if abandoned:
             log.warning("%d earlier run(s) had been interrupted; marked failed", abandoned)
@@ -420,6 +421,10 @@ def _load_parsed(job: _Job, parser: Parser, parsed: ParsedFile) -> FileResult:
             layout=parsed.layout,
             listed_on=parsed.listing.value,
             listed_on_source=parsed.listing.source,
+            page_url=parsed.capture.page_url,
+            page_kind=parsed.capture.page_kind,
+            captured_at=parsed.capture.captured_at,
+            modified_at=dt.datetime.fromtimestamp(facts.mtime, dt.UTC),
         )
         with database_errors(job.engine.url), job.writer.file() as conn:
             counts = load.load_file(

@@ -9,11 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-LAYOUT_COMPACT = "compact"
-LAYOUT_DAILY = "daily"
-LAYOUT_DAILY_META = "daily_meta"
-LAYOUTS = (LAYOUT_COMPACT, LAYOUT_DAILY, LAYOUT_DAILY_META)
-
 LEVEL_FILE = "file"
 LEVEL_RECORD = "record"
 LEVEL_FIELD = "field"
@@ -27,9 +22,19 @@ LINK_KINDS = (LINK_GITHUB_REPO, LINK_GITHUB_PAGES, LINK_GIST, LINK_OTHER)
 
 # How a page's listing date was found, best first (source_files.listed_on_source).
 LISTED_ON_OPTION = "option"
+LISTED_ON_PAGE_URL = "page_url"
 LISTED_ON_FILE_NAME = "file_name"
 LISTED_ON_HEADER = "header"
-LISTED_ON_SOURCES = (LISTED_ON_OPTION, LISTED_ON_FILE_NAME, LISTED_ON_HEADER)
+LISTED_ON_SOURCES = (LISTED_ON_OPTION, LISTED_ON_PAGE_URL, LISTED_ON_FILE_NAME, LISTED_ON_HEADER)
+
+# What kind of papers page a capture shows, from its URL (source_files.page_kind).
+PAGE_DAILY = "daily"
+PAGE_WEEKLY = "weekly"
+PAGE_MONTHLY = "monthly"
+PAGE_TRENDING = "trending"
+PAGE_SEARCH = "search"
+PAGE_UNKNOWN = "unknown"
+PAGE_KINDS = (PAGE_DAILY, PAGE_WEEKLY, PAGE_MONTHLY, PAGE_TRENDING, PAGE_SEARCH, PAGE_UNKNOWN)
 
 EXCERPT_CHARS = 120
 
@@ -54,22 +59,36 @@ class Problem:
 
 @dataclass(frozen=True)
 class RawRecord:
-    """One paper as it stands on the page, text untouched."""
+    """One paper as it stands on the page, text untouched (a field wrapped over
+    several lines is joined with a space)."""
 
     position: int  # 1-based place on the page
     line_no: int  # line of the title
     raw_title: str
     raw_abstract: str | None  # None: the page ends (or metadata starts) before an abstract
-    raw_authors: str | None = None  # "  • 13 authors" (daily_meta only)
+    raw_authors: str | None = None  # "  • 13 authors", "3 authors", or an organisation printed in its place
     authors_line_no: int | None = None
-    raw_published: str | None = None  # "Jun 7, 2023" (daily_meta only)
+    raw_published: str | None = None  # "Jun 7, 2023", "May 29 6", "Published on Dec 28, 2024"
     published_line_no: int | None = None
+    raw_comments: str | None = None  # a comment count printed on its own line after the date
+    comments_line_no: int | None = None
 
     @property
     def raw_meta(self) -> str | None:
         """The metadata lines verbatim, newline-joined, for ``listings.raw_meta``."""
-        lines = [line for line in (self.raw_authors, self.raw_published) if line is not None]
+        lines = [line for line in (self.raw_authors, self.raw_published, self.raw_comments) if line is not None]
         return "\n".join(lines) if lines else None
+
+
+@dataclass(frozen=True)
+class Capture:
+    """What the capture tool's wrapper says about the page (source_files.page_url, …)."""
+
+    page_url: str | None = None
+    page_kind: str = PAGE_UNKNOWN
+    captured_at: dt.datetime | None = None
+    listed_on: dt.date | None = None  # the date of a dated page URL (/papers/date/2025-03-12)
+    problems: tuple[Problem, ...] = ()
 
 
 @dataclass
@@ -81,6 +100,7 @@ class Page:
     header_date: str | None = None  # listing date as printed, e.g. "Mar 12"
     header_date_line_no: int | None = None
     problems: list[Problem] = field(default_factory=list)
+    capture: Capture = field(default_factory=Capture)
 
 
 @dataclass(frozen=True)
@@ -113,10 +133,11 @@ class Paper:
 
 @dataclass(frozen=True)
 class Sighting:
-    """A record and the paper it became."""
+    """A record and the paper it became, with what belongs to this sighting only."""
 
     record: RawRecord
     paper: Paper
+    comments: int | None = None  # the comment count printed on the card (listings.comments)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from sqlalchemy import (
     Text,
 )
 
-from .records import LAYOUTS, LEVELS, LINK_KINDS, LISTED_ON_SOURCES
+from .records import LEVELS, LINK_KINDS, LISTED_ON_SOURCES, PAGE_KINDS, PAGE_UNKNOWN
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -34,7 +34,7 @@ NAMING_CONVENTION = {
 
 # The Alembic revision these Tables describe: a database at another revision is
 # refused or upgraded. tests/test_schema.py checks that it is the head of migrations/.
-SCHEMA_REVISION = "0005"
+SCHEMA_REVISION = "0006"
 
 RUN_STATUSES = ("running", "succeeded", "partial", "failed")
 
@@ -70,6 +70,15 @@ etl_runs = Table(
     CheckConstraint(_one_of("status", RUN_STATUSES), name="status"),
 )
 
+# The capture formats of etl.formats (one row per registered format, filled by each load):
+# source_files.layout refers to it, so a new format needs no migration.
+capture_formats = Table(
+    "capture_formats",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("description", Text, nullable=False),
+)
+
 source_files = Table(
     "source_files",
     metadata,
@@ -77,16 +86,21 @@ source_files = Table(
     Column("path", Text, nullable=False),
     Column("sha256", String(64), nullable=False, unique=True),
     Column("size_bytes", BigInteger, nullable=False),
-    Column("layout", String(16), nullable=False),
+    Column("layout", String(32), ForeignKey("capture_formats.name"), nullable=False),
     Column("listed_on", Date),
     Column("listed_on_source", String(16)),
     Column("record_count", Integer, nullable=False),
     Column("run_id", Integer, ForeignKey("etl_runs.run_id"), nullable=False, index=True),
     _timestamp("loaded_at"),
     Column("parse_digest", String(32)),  # what the file parsed to (etl.parsing); load --force skips a match
-    CheckConstraint(_one_of("layout", LAYOUTS), name="layout"),
+    # What the capture tool's wrapper says (etl.formats.wrapper), and the file's own time.
+    Column("page_url", Text),
+    Column("page_kind", String(16), nullable=False, server_default=PAGE_UNKNOWN),
+    _timestamp("captured_at", nullable=True),
+    _timestamp("modified_at", nullable=True),
     CheckConstraint(_one_of("listed_on_source", LISTED_ON_SOURCES), name="listed_on_source"),
     CheckConstraint("(listed_on IS NULL) = (listed_on_source IS NULL)", name="listed_on_has_source"),
+    CheckConstraint(_one_of("page_kind", PAGE_KINDS), name="page_kind"),
 )
 
 papers = Table(
@@ -124,6 +138,7 @@ listings = Table(
     Column("raw_title", Text, nullable=False),
     Column("raw_abstract", Text, nullable=False),
     Column("raw_meta", Text),
+    Column("comments", Integer),  # the comment count the card printed, as of this capture
     # Blocking keys of this sighting (etl.dedup): where a new sighting's candidates are looked up.
     Column("title_key", Text, nullable=False, index=True),
     Column("abstract_key", Text, nullable=False, index=True),

@@ -20,7 +20,8 @@ from dateutil import parser as dateparser
 from pylatexenc import latex2text
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec
 
-from .extract import LISTING_DATE_RE, MONTHS
+from .formats.banners import LISTING_DATE_RE, MONTHS
+from .formats.card_lines import AUTHOR_COUNT_RE, COUNT_LINE_RE, DATE_LINE_RE, is_author_line, is_date_line
 from .links import URL_RE, extract_links, may_hold_links, strip_trailing_punctuation
 from .records import (
     LEVEL_FIELD,
@@ -28,6 +29,8 @@ from .records import (
     LISTED_ON_FILE_NAME,
     LISTED_ON_HEADER,
     LISTED_ON_OPTION,
+    LISTED_ON_PAGE_URL,
+    Capture,
     ListingDate,
     Paper,
     Problem,
@@ -43,9 +46,9 @@ logging.getLogger("pylatexenc").setLevel(logging.ERROR)
 # letter or digit), so that hex hashes such as "39951104f2" are not read as dates.
 FILE_NAME_DATE_RE = re.compile(r"(?<![A-Za-z0-9])(\d{4})-?(\d{2})-?(\d{2})(?![A-Za-z0-9])")
 FILE_NAME_YEARS = range(1990, 2100)
-AUTHORS_RE = re.compile(r"^\s*•\s*(\d+)\s+authors?\s*$", re.IGNORECASE)
-# Daily pages print a count (upvotes) after some dates: "May 25, 2025 2".
+# Daily pages print the comment count after some dates: "May 25, 2025 2".
 TRAILING_COUNT_RE = re.compile(r"^(?P<date>.*?\d{4})\s+\d{1,6}$")
+PUBLISHED_ON_PREFIX_RE = re.compile(r"^\s*published\s+on\s+", re.IGNORECASE)
 USUAL_DATE_RE = re.compile(r"^(?P<month>[A-Za-z]{3,9})\.? (?P<day>\d{1,2}), (?P<year>\d{4})$")
 FOUR_DIGIT_YEAR_RE = re.compile(r"(?<!\d)\d{4}(?!\d)")
 LATEX_COMMAND_RE = re.compile(r"\\[A-Za-z]+")
@@ -64,6 +67,8 @@ LATEX_URL_RE = re.compile(r"\\(?:url\s*\{(?P<url>[^{}\s]+)\}|href\s*\{(?P<href>[
 # A URL and a brace group glued to it: "{here}" or the URL repeated, both capture artefacts.
 URL_WITH_ARTEFACT_RE = re.compile(r"(?P<url>" + URL_RE.pattern + r")(?:\{[^{}\s]*\})?", re.IGNORECASE)
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+# Control characters: C0 but tab and line ends (which are white space here), DEL, C1.
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # Mathematical Alphanumeric Symbols ("\mathcal{O}" -> "𝒪") back to plain letters and digits.
 _MATH_ALPHANUMERIC = {cp: unicodedata.normalize("NFKC", chr(cp)) for cp in range(0x1D400, 0x1D800)}
 # Symbols pylatexenc renders from math that plain-text captures spell out ("\sqrt{T}" -> "√(T)" vs "sqrt(T)").
@@ -91,8 +96,10 @@ HEADER_YEAR_LOOKBACK = 8
 
 
 def clean_text(text: str) -> str:
-    """Unicode NFC, zero-width characters dropped, white space collapsed to single spaces."""
+    """Unicode NFC, zero-width and control characters dropped, white space collapsed to single spaces."""
     text = unicodedata.normalize("NFC", text).translate(_ZERO_WIDTH)
+    if _CONTROL_RE.search(text):
+        text = _CONTROL_RE.sub("", text)
     return " ".join(text.split())
 
 
@@ -263,15 +270,24 @@ def _latex_converter() -> LatexNodes2Text:
     return LatexNodes2Text(latex_context=context, math_mode="text")
 
 
-def parse_published_on(raw: str) -> dt.date:
-    """A publication date such as "Jun 7, 2023" (a trailing count is ignored).
+def parse_published_on(raw: str, year_bound: dt.date | None = None) -> dt.date:
+    """A publication date as a card prints it: "Jun 7, 2023", "Published on Dec 28, 2024",
+    or "May 29" without a year, which is the latest such date not after ``year_bound``
+    (the listing date, else the capture time, else the file's time). A comment count
+    after the date ("May 25, 2025 2", "May 29 6", "Mar 13 [ 3]") is not part of it.
 
     Strict: a missing part, or a day that does not exist, raises ValueError.
     """
-    text = raw.strip()
-    match = TRAILING_COUNT_RE.match(text)
-    if match:
-        text = match["date"]
+    text = PUBLISHED_ON_PREFIX_RE.sub("", raw.strip())
+    card = DATE_LINE_RE.match(text)
+    if card:
+        text = card["date"]
+    else:
+        match = TRAILING_COUNT_RE.match(text)
+        if match:
+            text = match["date"]
+    if card and not FOUR_DIGIT_YEAR_RE.search(text):
+        return _date_without_year(raw, LISTING_DATE_RE.match(text), year_bound)
     usual = USUAL_DATE_RE.match(text)  # "Jun 7, 2023": skip dateutil (the slow path) for the printed form
     if usual and usual["month"].casefold() in MONTHS:
         try:
@@ -287,17 +303,97 @@ def parse_published_on(raw: str) -> dt.date:
     return first.date()
 
 
-def parse_author_count(raw: str) -> int:
-    """ "  • 13 authors" -> 13. Raises ValueError for anything else."""
-    match = AUTHORS_RE.match(raw)
-    if not match or int(match[1]) < 1:
+def _date_without_year(raw: str, match: re.Match | None, year_bound: dt.date | None) -> dt.date:
+    month = MONTHS.get(match["month"].casefold()) if match else None
+    if month is None:
+        raise ValueError(f"publication date {raw.strip()!r} is not a real date (unknown month)")
+    if year_bound is None:
+        raise ValueError(
+            f"publication date {raw.strip()!r} has no year and the page has no listing or capture date to "
+            "take it from (pass --listed-on YYYY-MM-DD)"
+        )
+    date = latest_date_not_after(month, int(match["day"]), year_bound)
+    if date is None:
+        raise ValueError(f"publication date {raw.strip()!r} is not a real date")
+    return date
+
+
+def latest_date_not_after(month: int, day: int, bound: dt.date) -> dt.date | None:
+    """The latest date with this month and day that is not after ``bound`` (Feb 29 looks back to a leap year)."""
+    for year in range(bound.year, bound.year - HEADER_YEAR_LOOKBACK, -1):
+        try:
+            candidate = dt.date(year, month, day)
+        except ValueError:
+            continue
+        if candidate <= bound:
+            return candidate
+    return None
+
+
+def parse_author_count(raw: str) -> int | None:
+    """ "  • 13 authors", "- 13 authors", "* 1 author", "13 authors" -> the count.
+
+    An organisation printed where the count would be ("OCC") means the count is
+    unknown: None, not an error. An author line whose count is unreadable
+    ("• many authors") raises ValueError.
+    """
+    match = AUTHOR_COUNT_RE.match(raw)
+    if match and int(match["count"]) >= 1:
+        return int(match["count"])
+    name = raw.strip().lstrip("•*-").strip()
+    if match or "author" in raw.casefold() or not any(char.isalpha() for char in name):
         raise ValueError(f"author count {raw.strip()!r} is not '• N authors' with N ≥ 1")
-    return int(match[1])
+    return None  # an organisation's name
 
 
-def transform_record(record: RawRecord) -> tuple[Paper | None, list[Problem]]:
+def parse_comments(record: RawRecord) -> int | None:
+    """The comment count a card prints after its date or on the line after it, or None."""
+    if record.raw_comments is not None:
+        match = COUNT_LINE_RE.match(record.raw_comments)
+        return int(match["count"]) if match else None
+    if record.raw_published is None:
+        return None
+    card = DATE_LINE_RE.match(PUBLISHED_ON_PREFIX_RE.sub("", record.raw_published.strip()))
+    if card and card["comments"]:
+        return int(card["comments"])
+    trailing = TRAILING_COUNT_RE.match(record.raw_published.strip())
+    return int(record.raw_published.split()[-1]) if trailing else None
+
+
+# What a title or an abstract cannot be: text the page prints around papers, taken for one.
+_URL_ONLY_RE = re.compile(r"^<?(?:https?://|www\.)\S+>?$", re.IGNORECASE)
+_NUMBER_ONLY_RE = re.compile(r"^[\[(]?\s*[-+]?[\d.,]+\s*[kKmM]?\s*[\])]?$")
+_MARKDOWN_SYNTAX_RE = re.compile(r"^#{1,6}\s|^\[[^\]]*\]\(|^\[[^\]]*\]\[|^!\[|\]\(https?://")
+MAX_TITLE_CHARS = 400  # the longest arXiv titles are about 300 characters
+MIN_ABSTRACT_CHARS = 10  # and two words: a lone "·", "6", "May 29" or "Log In" is page text, not an abstract
+
+
+def implausible(title: str, abstract: str) -> str | None:
+    """Why a record is not a paper (a URL, a number, an author line, a date, Markdown
+    taken for its title; a URL or a few characters taken for its abstract), or None."""
+    if _URL_ONLY_RE.match(title):
+        return "the title is a URL"
+    if _NUMBER_ONLY_RE.match(title):
+        return "the title is a number"
+    if _MARKDOWN_SYNTAX_RE.search(title):
+        return "the title is Markdown heading or link syntax"
+    if is_author_line(title):
+        return "the title is an author line"
+    if is_date_line(title):
+        return "the title is a date"
+    if len(title) > MAX_TITLE_CHARS:
+        return f"the title is {len(title)} characters long, longer than any paper title"
+    if _URL_ONLY_RE.match(abstract):
+        return "the abstract is a URL"
+    if abstract and (len(abstract) < MIN_ABSTRACT_CHARS or " " not in abstract):  # empty: none was printed
+        return f"the abstract is {abstract!r}, too short for an abstract"
+    return None
+
+
+def transform_record(record: RawRecord, year_bound: dt.date | None = None) -> tuple[Paper | None, list[Problem]]:
     """One raw record to a Paper. A bad field is NULL plus a field-level Problem;
-    a record that cannot be a paper at all is None plus a record-level Problem."""
+    a record that cannot be a paper at all is None plus a record-level Problem.
+    ``year_bound``: the date a publication date printed without a year is not after."""
     title = normalise_text(record.raw_title)
     title_words = _folded_words(title)
     key = "".join(title_words)
@@ -305,8 +401,14 @@ def transform_record(record: RawRecord) -> tuple[Paper | None, list[Problem]]:
     if not key:
         reason = "title has no letter or digit; check that the page was captured whole"
         return None, [Problem(LEVEL_RECORD, reason, record.line_no, excerpt(record.raw_title))]
+    why = implausible(record.raw_title.strip(), abstract)
+    if why:
+        reason = f"not a paper: {why}; the page is probably not in the layout it was read as"
+        return None, [Problem(LEVEL_RECORD, reason, record.line_no, excerpt(record.raw_title))]
     problems: list[Problem] = []
-    published_on = _field(parse_published_on, record.raw_published, record.published_line_no, problems)
+    published_on = _field(
+        lambda raw: parse_published_on(raw, year_bound), record.raw_published, record.published_line_no, problems
+    )
     author_count = _field(parse_author_count, record.raw_authors, record.authors_line_no, problems)
     paper = Paper(
         title=title,
@@ -324,15 +426,25 @@ def transform_record(record: RawRecord) -> tuple[Paper | None, list[Problem]]:
 def record_from_listing(
     position: int, line_no: int, raw_title: str, raw_abstract: str, raw_meta: str | None
 ) -> RawRecord:
-    """A RawRecord back from its ``listings`` row (for rebuilds); the metadata lines
-    are told apart by their bullet ("• 13 authors") as on the page."""
-    authors = published = None
+    """A RawRecord back from its ``listings`` row (for rebuilds). The metadata lines are
+    in page order: the author line (or the organisation printed in its place), the date,
+    a comment count on its own line; each is told apart by what it says."""
+    fields: dict = {}
     for line in (raw_meta or "").split("\n"):
-        if line.strip().startswith("•"):
-            authors = line
-        elif line.strip():
-            published = line
-    return RawRecord(position, line_no, raw_title, raw_abstract, raw_authors=authors, raw_published=published)
+        if not line.strip():
+            continue
+        if "raw_authors" not in fields and "raw_published" not in fields and not _starts_with_month(line):
+            fields["raw_authors"] = line
+        elif "raw_published" not in fields and not (fields and COUNT_LINE_RE.match(line)):
+            fields["raw_published"] = line
+        else:
+            fields["raw_comments"] = line
+    return RawRecord(position, line_no, raw_title, raw_abstract, **fields)
+
+
+def _starts_with_month(line: str) -> bool:
+    words = PUBLISHED_ON_PREFIX_RE.sub("", line.strip()).split(maxsplit=1)
+    return bool(words) and words[0].rstrip(".,").casefold() in MONTHS
 
 
 def _field(parse, raw: str | None, line_no: int | None, problems: list[Problem]):
@@ -351,31 +463,30 @@ def resolve_listed_on(
     mtime: float | None,
     option: dt.date | None = None,
     header_line_no: int | None = None,
+    capture: Capture | None = None,
 ) -> ListingDate:
     """The page's listing date and the rule that gave it.
 
-    Order: the --listed-on option; a date in the file name; the header's month
-    and day in the latest year where that date is not after the file's
-    modification date (local time); otherwise unknown.
+    Order: the --listed-on option; the date of a dated page URL the capture
+    gives (/papers/date/2025-03-12); a date in the file name; the header's month
+    and day in the latest year where that date is not after the capture time
+    (else the file's modification date, local time); otherwise unknown.
     """
     if option is not None:
         return ListingDate(option, LISTED_ON_OPTION)
+    if capture is not None and capture.listed_on is not None:
+        return ListingDate(capture.listed_on, LISTED_ON_PAGE_URL)
     from_name = date_in_file_name(file_name)
     if from_name is not None:
         return ListingDate(from_name, LISTED_ON_FILE_NAME)
-    if header_date is None or mtime is None:
+    latest = year_bound(None, capture, mtime)
+    if header_date is None or latest is None:
         return ListingDate(None, None)
     match = LISTING_DATE_RE.match(header_date.strip())
     month = MONTHS.get(match["month"].casefold()) if match else None
-    latest = dt.datetime.fromtimestamp(mtime).date()
-    if month is not None:
-        for year in range(latest.year, latest.year - HEADER_YEAR_LOOKBACK, -1):
-            try:
-                candidate = dt.date(year, month, int(match["day"]))
-            except ValueError:
-                continue
-            if candidate <= latest:
-                return ListingDate(candidate, LISTED_ON_HEADER)
+    candidate = latest_date_not_after(month, int(match["day"]), latest) if month is not None else None
+    if candidate is not None:
+        return ListingDate(candidate, LISTED_ON_HEADER)
     problem = Problem(
         LEVEL_FIELD,
         f"listing date {header_date!r} is not a real month and day; listed_on is NULL (pass --listed-on YYYY-MM-DD)",
@@ -383,6 +494,16 @@ def resolve_listed_on(
         excerpt(header_date),
     )
     return ListingDate(None, None, problem)
+
+
+def year_bound(listed_on: dt.date | None, capture: Capture | None, mtime: float | None) -> dt.date | None:
+    """The date that a date printed without a year is not after: the listing date, else the
+    capture time, else the file's modification time (local time)."""
+    if listed_on is not None:
+        return listed_on
+    if capture is not None and capture.captured_at is not None:
+        return capture.captured_at.date()
+    return dt.datetime.fromtimestamp(mtime).date() if mtime is not None else None
 
 
 def date_in_file_name(file_name: str) -> dt.date | None:

@@ -23,7 +23,10 @@ from etl.extract import (
     parse_page,
     split_lines,
 )
-from etl.records import LAYOUT_COMPACT, LAYOUT_DAILY, LAYOUT_DAILY_META, LEVEL_RECORD, RawRecord
+from etl.formats.compact import NAME as LAYOUT_COMPACT
+from etl.formats.daily import NAME as LAYOUT_DAILY
+from etl.formats.daily_meta import NAME as LAYOUT_DAILY_META
+from etl.records import LEVEL_RECORD, RawRecord
 from etl.transform import transform_record
 
 DATA = Path(__file__).parent / "data"

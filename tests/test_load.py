@@ -335,10 +335,10 @@ def test_an_unexpected_parser_failure_refuses_that_file_only(engine, page_dir, m
 
     real_transform = etl.parsing.transform_record
 
-    def explode_on_gardens(record):
+    def explode_on_gardens(record, *args):
         if record.raw_title == GARDENS[0]:
             raise RuntimeError("parser bug")
-        return real_transform(record)
+        return real_transform(record, *args)
 
     monkeypatch.setattr(etl.parsing, "transform_record", explode_on_gardens)
     folder = page_dir({"a.txt": compact_page([GARDENS]), "b.txt": compact_page([WAVELETS])})

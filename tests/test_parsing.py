@@ -17,7 +17,9 @@ from etl.parsing import CHUNK_SIGHTINGS, Parser, parse_file
 from etl.pipeline import Progress, run_load
 
 PAGES = {
-    "a.txt": daily_meta_page("Jan 8", [(*ORBITS, "  • 3 authors", "Jun 7, 2023"), (*LANTERN, "  • x", "May 1")]),
+    "a.txt": daily_meta_page(
+        "Jan 8", [(*ORBITS, "  • 3 authors", "Jun 7, 2023"), (*LANTERN, "  • many authors", "Feb 30, 2023")]
+    ),
     "b-notes.txt": "some notes, not a capture\n",
     "c.txt": compact_page([WAVELETS, GARDENS] * (CHUNK_SIGHTINGS // 2 + 3)),  # more than one chunk
     "d-latin1.txt": compact_page([WAVELETS]).encode() + b"\nCaf\xe9\n",

@@ -21,8 +21,8 @@ from pathlib import Path
 import psycopg
 import pytest
 import sqlalchemy as sa
-from conftest import PROJECT_ROOT, rows, scalar
-from pages import GARDENS, LANTERN, ORBITS, WAVELETS, compact_page, daily_meta_page, write_big_daily_page
+from conftest import PROJECT_ROOT, TESTS, rows, scalar
+from pages import GARDENS, LANTERN, ORBITS, WAVELETS, compact_page, daily_meta_page, daily_page, write_big_daily_page
 
 from etl import db, load, locks
 from etl.cli import EXIT_LOCKED, EXIT_OK, EXIT_REJECTS, main
@@ -113,20 +113,6 @@ def reference_url(db_url, tmp_path):
     yield url.set(database=name).render_as_string(hide_password=False)
     with psycopg.connect(**admin) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture
-def engine_of():
-    """engine_of(url): an engine disposed of at the end of the test."""
-    engines = []
-
-    def make(url: str):
-        engines.append(db.create_engine(url))
-        return engines[-1]
-
-    yield make
-    for engine in engines:
-        engine.dispose()
 
 
 def reference(url: str, folder: Path, engine_of) -> dict[str, list[tuple]]:
@@ -385,7 +371,9 @@ def test_a_growing_folder_loads_only_the_new_files(engine, page_dir, monkeypatch
 
 def forced_pages(page_dir):
     return page_dir({
-        "a.txt": daily_meta_page("Jan 8", [(*ORBITS, "  • 3 authors", "Jun 7, 2023"), (*LANTERN, "  • x", "May 1")]),
+        "a.txt": daily_meta_page(
+        "Jan 8", [(*ORBITS, "  • 3 authors", "Jun 7, 2023"), (*LANTERN, "  • many authors", "Feb 30, 2023")]
+    ),
         "b.txt": compact_page([WAVELETS, ORBITS]),
     })  # fmt: skip
 
@@ -605,6 +593,10 @@ def long_line_page(path: Path) -> None:
     path.write_text(compact_page([("A Paper With A Long Abstract", "Long " + "é∑ word " * 600_000)]), encoding="utf-8")
 
 
+def format_page(name: str) -> str:
+    return (TESTS / "data" / "formats" / name).read_text(encoding="utf-8")
+
+
 def meta(papers: list[tuple[str, str]], authors: str = "  • 3 authors", published: str = "Jun 7, 2023") -> list:
     return [(title, abstract, authors, published) for title, abstract in papers]
 
@@ -617,10 +609,28 @@ BAD_INPUT = {
     "Not UTF-8": {"content": "new\n\nGet trending papers in your email inbox!\n\nR\u00e9nyi\n".encode("latin-1")},
     "Unknown layout": {"content": "Meeting notes\n\nNothing about papers.\n"},
     "Banners but no paper": {"content": "new\n\nGet trending papers in your email inbox!\n\nSubscribe\n"},
+    "Markdown capture": {"content": format_page("markdown_cards.md")},
+    "Page of junk": {"content": format_page("junk_page.txt")},
+    "Mostly junk": {
+        "content": daily_page(
+            "Mar 12", [GARDENS, ("https://example.org/a", "An abstract of it."), ("101", "Another abstract of it.")]
+        )
+    },
+    "Junk record": {"content": daily_page("Mar 12", [GARDENS, LANTERN, ("May 29", "Code for a paper, released.")])},
     "Truncated last record": {"content": compact_page([GARDENS, LANTERN]) + "\nA Title Cut Short"},
     "Unparseable author count": {"content": daily_meta_page("Jan 8", meta([GARDENS], authors="  • many authors"))},
     "Impossible publication date": {"content": daily_meta_page("Jan 8", meta([GARDENS], published="Feb 30, 2024"))},
     "Impossible listing date": {"content": daily_meta_page("Feb 30", meta([GARDENS])), "name": "capture.txt"},
+    "Unreadable capture time": {
+        "content": "---\nurl: https://huggingface.co/papers\nretrieved: yesterday\n---\n"
+        + daily_meta_page("Jan 8", meta([GARDENS]))
+    },
+    "Capture wrapper": {"content": format_page("wrapper_source_facts.txt")},
+    "Wrapped titles and abstracts": {"content": format_page("daily_wrapped.txt")},
+    "Organisation for the author count": {"content": daily_meta_page("Jan 8", meta([GARDENS], authors="OCC"))},
+    "Date without a year, comment count after it": {
+        "content": daily_meta_page("Jan 8", meta([GARDENS], published="May 29 6"))
+    },
     "File vanishes before it is read": {"content": compact_page([GARDENS]), "then": vanish_before_reading},
     "Unreadable file": {"content": compact_page([GARDENS]), "then": refuse_to_open},
     "File changes while it loads": {"content": daily_meta_page("Jan 8", meta([GARDENS])), "then": change_while_loading},

@@ -19,7 +19,7 @@ from etl.pipeline import run_load
 from etl.schema import SCHEMA_REVISION, metadata, papers, source_files
 from etl.search import is_search_object
 
-TABLES = {"etl_runs", "papers", "paper_links", "source_files", "listings", "rejects"}
+TABLES = {"etl_runs", "papers", "paper_links", "source_files", "listings", "rejects", "capture_formats"}
 
 
 def table_names(engine) -> set[str]:
@@ -176,3 +176,41 @@ def test_upgrading_a_loaded_database_fills_the_listing_keys(engine, page_dir):
     with engine.connect() as conn:
         assert conn.execute(sa.text(keys)).all() == expected
     assert expected[1][1] == "orbitequivarianceinse3transformers"
+
+
+def test_capture_formats_migrate_down_and_up_with_data_and_views(engine, page_dir):
+    from pages import ORBITS, WAVELETS, daily_page
+
+    front_matter = "---\nurl: https://huggingface.co/papers/date/2026-03-12\n---\n"
+    run_load(engine, [page_dir({"page.md": front_matter + daily_page("Mar 12", [WAVELETS, ORBITS])})])
+    summary = "SELECT paper_id, title, times_listed, first_listed_on FROM paper_summary ORDER BY paper_id"
+    with engine.connect() as conn:
+        expected = conn.execute(sa.text(summary)).all()
+    assert [row.first_listed_on for row in expected] in (["2026-03-12"] * 2, [dt.date(2026, 3, 12)] * 2)
+
+    db.downgrade(engine, "0005")  # a page-URL listing date stays, as an option would have given it
+    with engine.connect() as conn:
+        assert conn.execute(sa.text(summary)).all() == expected
+        assert conn.execute(sa.text("SELECT listed_on_source FROM source_files")).scalar_one() == "option"
+    db.upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text(summary)).all() == expected
+        assert conn.execute(sa.text("SELECT page_kind FROM source_files")).scalar_one() == "unknown"
+
+
+def test_downgrading_below_capture_formats_refuses_pages_in_formats_it_does_not_know(engine):
+    now = dt.datetime.now(dt.UTC)
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO capture_formats (name, description) VALUES ('toy', 'A toy format.')"))
+        run_id = conn.execute(
+            sa.text("INSERT INTO etl_runs (started_at, status) VALUES (:now, 'succeeded') RETURNING run_id"),
+            {"now": now},
+        ).scalar_one()
+        conn.execute(
+            source_files.insert(),
+            {"path": "p", "sha256": "0" * 64, "size_bytes": 1, "layout": "toy", "record_count": 0,
+             "run_id": run_id, "loaded_at": now},
+        )  # fmt: skip
+    with pytest.raises(Exception, match="capture formats that revision 0005 does not know"):
+        db.downgrade(engine, "0005")
+    assert db.current_revision(engine) == db.head_revision()

@@ -179,11 +179,24 @@ def test_parse_author_count(raw, count):
 
 @pytest.mark.parametrize(
     "raw",
-    ["• many authors", "  • 0 authors", "13 authors", "• 13", "• -2 authors", "• 2.5 authors", "", "·", "• authors"],
+    ["• many authors", "  • 0 authors", "• 13", "• -2 authors", "• 2.5 authors", "", "·", "• authors"],
 )
 def test_parse_author_count_refuses(raw):
     with pytest.raises(ValueError):
         parse_author_count(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "count"),
+    [("  • 13 authors", 13), ("- 13 authors", 13), ("* 671 authors", 671), ("13 authors", 13), ("1 author", 1)],
+)
+def test_parse_author_count_reads_every_printed_form(raw, count):
+    assert parse_author_count(raw) == count
+
+
+@pytest.mark.parametrize("raw", ["OCC", "  • Carnegie Mellon University", "Kandinsky Lab"])
+def test_an_organisation_where_the_count_would_be_is_an_unknown_count(raw):
+    assert parse_author_count(raw) is None
 
 
 # --------------------------------------------------------------------------- transform_record
@@ -248,7 +261,9 @@ def test_transform_bad_fields_become_null_with_field_problems():
 
 
 def test_transform_one_bad_field_keeps_the_other():
-    record = RawRecord(1, 5, "T", "A", raw_authors="• 2 authors", authors_line_no=9, raw_published="Jun 2023")
+    record = RawRecord(
+        1, 5, "T", "An abstract.", raw_authors="• 2 authors", authors_line_no=9, raw_published="Jun 2023"
+    )
     paper, problems = transform_record(record)
     assert paper.author_count == 2
     assert paper.published_on is None
@@ -273,8 +288,8 @@ def test_transform_links_come_from_the_raw_abstract():
 
 
 def test_transform_latex_variants_share_a_key():
-    latex, _ = transform_record(RawRecord(1, 1, "Orbit Attention on SE$(3)$", "x"))
-    plain, _ = transform_record(RawRecord(1, 1, "Orbit Attention on SE(3)", "y"))
+    latex, _ = transform_record(RawRecord(1, 1, "Orbit Attention on SE$(3)$", "One abstract."))
+    plain, _ = transform_record(RawRecord(1, 1, "Orbit Attention on SE(3)", "Another abstract."))
     assert latex.title_key == plain.title_key
     assert latex.title == plain.title == "Orbit Attention on SE(3)"
 
