@@ -9,6 +9,10 @@ Exit status of ``papers-etl load`` (also in the README), one per outcome a sched
   URL, server, password or schema revision, a database error). Files loaded before
   the failure stay loaded; fix the cause and run the same command again;
 4 lock not acquired: another load holds this database (after ``--wait`` seconds).
+
+``papers-etl fetch`` uses the same family: 0 every day fetched or skipped; 1 some days
+failed (the others were saved); 2 usage error; 3 the run stopped (token refused,
+endpoint unreachable, folder not writable).
 """
 
 from __future__ import annotations
@@ -356,13 +360,24 @@ def fetch_summary_line(summary: fetch.FetchSummary) -> str:
 
 
 def _hub_logging() -> None:
-    """huggingface_hub logs its retries ("Retrying in 2s") through a handler of its own, on the stderr of the
-    moment it was imported: send them through ours instead, so that -q and -v apply and nothing is logged twice."""
+    """huggingface_hub logs its retries ("Retrying in 2s") and the server's X-HF-Warning headers through a
+    handler of its own, on the stderr of the moment it was imported. Give it ours instead: the current stderr,
+    our format, the level of -q and -v, and every message with control characters escaped (a header is server
+    text, and must not reach the terminal raw)."""
     hub_logger = logging.getLogger("huggingface_hub")
     for handler in list(hub_logger.handlers):
         hub_logger.removeHandler(handler)
-    hub_logger.setLevel(logging.NOTSET)
-    hub_logger.propagate = True
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_escape_record)
+    hub_logger.addHandler(handler)
+    hub_logger.setLevel(logging.getLogger().getEffectiveLevel())
+    hub_logger.propagate = False
+
+
+def _escape_record(record: logging.LogRecord) -> bool:
+    record.msg, record.args = fetch.printable(record.getMessage()), None
+    return True
 
 
 class _FailedDayLines(fetch.Progress):

@@ -442,3 +442,30 @@ def test_every_fetch_option_is_in_the_readme():
     for option in options:
         if option != "--help":
             assert f"`{option}" in readme, f"fetch {option} is not in the README"
+
+
+def test_on_a_terminal_a_progress_bar_of_days_goes_to_stderr(runner, hub, tmp_path, monkeypatch):
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # rich: treat stderr as a terminal
+    serve(hub, dt.date(2025, 3, 11), b"gone", status=404)
+    serve(hub, dt.date(2025, 3, 12))
+
+    result = fetch_cli(runner, tmp_path, "--from", "2025-03-11", "--to", "2025-03-12")
+    as_json = fetch_cli(runner, tmp_path, "--date", "2025-03-12", "--json")
+
+    assert result.exit_code == EXIT_REJECTS
+    assert "days · " in result.stderr and "papers" in result.stderr and "\x1b[" in result.stderr
+    assert "failed 2025-03-11: HTTP 404 from " in result.stderr
+    assert result.stdout.startswith("fetch partial: 1 days fetched (2 papers)")
+    assert as_json.exit_code == EXIT_OK and "days · " not in as_json.stderr
+
+
+def test_a_server_warning_header_reaches_stderr_escaped(runner, hub, tmp_path):
+    day = dt.date(2025, 3, 12)
+    # Latin-1 on the wire: \x9b is the one-byte form of the terminal's "control sequence introducer".
+    serve(hub, day, headers={"X-HF-Warning": "papers-etl-test; mind \x9b2J the gap"})
+
+    result = fetch_cli(runner, tmp_path, "--date", "2025-03-12")
+
+    assert result.exit_code == EXIT_OK, result.output
+    assert "WARNING huggingface_hub.utils._http: mind \\x9b2J the gap" in result.stderr
+    assert "\x9b" not in result.output
