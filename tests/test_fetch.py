@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import socket
 import threading
 
 import huggingface_hub.utils._http as hub_http
@@ -34,7 +35,16 @@ def httpserver_listen_address():
 
 @pytest.fixture
 def hub(httpserver, monkeypatch, tmp_path):
-    """The stub Hub: HF_ENDPOINT points at it (set after huggingface_hub was imported), no token anywhere."""
+    """The stub Hub: HF_ENDPOINT points at it (set after huggingface_hub was imported), no token anywhere,
+    and any connection to another host than 127.0.0.1 fails loudly."""
+
+    def local_only(host, *args, **kwargs):
+        if host not in ("127.0.0.1", b"127.0.0.1"):
+            raise OSError(f"a fetch test tried to reach {host!r}: tests never leave 127.0.0.1")
+        return resolve(host, *args, **kwargs)
+
+    resolve = socket.getaddrinfo
+    monkeypatch.setattr(socket, "getaddrinfo", local_only)
     monkeypatch.setenv("HF_ENDPOINT", httpserver.url_for("/").rstrip("/"))
     monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.delenv("HUGGING_FACE_HUB_TOKEN", raising=False)
@@ -418,6 +428,27 @@ def test_an_unreachable_endpoint_stops_the_run_with_status_3(runner, hub, tmp_pa
     assert result.stderr.strip().splitlines()[-1] == (
         "Error: cannot reach http://127.0.0.1:9/api/daily_papers (ConnectError); check the network and HF_ENDPOINT"
     )
+
+
+def test_hf_hub_offline_stops_the_run_with_status_3(runner, hub, tmp_path, monkeypatch):
+    # huggingface_hub reads HF_HUB_OFFLINE once, at import (a command's process starts with it set).
+    monkeypatch.setattr(hub_http.constants, "HF_HUB_OFFLINE", True)
+
+    result = fetch_cli(runner, tmp_path, "--date", "2025-03-12")
+
+    assert result.exit_code == EXIT_FAILURE and hub.log == []
+    assert result.stderr.strip().splitlines()[-1] == (
+        "Error: HF_HUB_OFFLINE is set: huggingface_hub makes no requests; unset it to fetch"
+    )
+
+
+def test_a_folder_that_cannot_be_created_stops_the_run_with_status_3(runner, hub, tmp_path):
+    (tmp_path / "file").write_text("x")
+
+    result = fetch_cli(runner, tmp_path / "file" / "out", "--date", "2025-03-12")
+
+    assert result.exit_code == EXIT_FAILURE and hub.log == []
+    assert result.stderr.strip().splitlines()[-1].startswith(f"Error: cannot create {tmp_path / 'file' / 'out'}")
 
 
 def test_a_file_where_the_folder_should_be_is_a_usage_error(runner, hub, tmp_path):
