@@ -9,6 +9,10 @@ Exit status of ``papers-etl load`` (also in the README), one per outcome a sched
   URL, server, password or schema revision, a database error). Files loaded before
   the failure stay loaded; fix the cause and run the same command again;
 4 lock not acquired: another load holds this database (after ``--wait`` seconds).
+
+``papers-etl fetch`` uses the same family: 0 every day fetched or skipped; 1 some days
+failed (the others were saved); 2 usage error; 3 the run stopped (token refused,
+endpoint unreachable, folder not writable).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 from rich.console import Console
@@ -30,8 +35,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
-from . import access, db, export, load, query, search
-from .errors import EtlError, LockNotAcquired
+from . import access, db, export, fetch, load, query, search
+from .errors import DateRangeError, EtlError, LockNotAcquired
 from .pipeline import FileResult, RunSummary, check_load, rebuild, run_load
 from .pipeline import Progress as LoadProgress
 
@@ -267,6 +272,166 @@ def summary_line(summary: RunSummary) -> str:
         f"{c['records_read']} records, {c['papers_inserted']} new papers, {summary.duplicates} duplicates, "
         f"{summary.rejects} rejects"
     )
+
+
+@main.command("fetch")
+@click.argument("dest_dir", metavar="DEST_DIR", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--date", "date", metavar="YYYY-MM-DD", help="Fetch this day's listing.")
+@click.option("--from", "start", metavar="YYYY-MM-DD", help="Fetch every day from this one (to --to, or today).")
+@click.option("--to", "end", metavar="YYYY-MM-DD", help="Last day of --from (default: today, UTC).")
+@click.option("--week", metavar="YYYY-Www", help="Fetch the days of this ISO week, e.g. 2025-W11.")
+@click.option("--month", metavar="YYYY-MM", help="Fetch the days of this month, e.g. 2025-03.")
+@click.option("--refresh", is_flag=True, help="Fetch days already saved again (today and yesterday always are).")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=fetch.FetchOptions.timeout,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to wait for each answer before retrying.",
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0),
+    default=fetch.FetchOptions.retries,
+    show_default=True,
+    help="Retries of a request answered 408, 429 or 5xx, timed out or cut off.",
+)
+@click.option(
+    "--backoff",
+    type=click.FloatRange(min=0),
+    default=fetch.FetchOptions.backoff,
+    show_default=True,
+    metavar="SECONDS",
+    help="First wait between retries, doubled after each (up to a minute); Retry-After is honoured instead.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object on stdout.")
+@click.pass_context
+@reports_errors
+def fetch_command(
+    ctx: click.Context,
+    dest_dir: Path,
+    date: str | None,
+    start: str | None,
+    end: str | None,
+    week: str | None,
+    month: str | None,
+    refresh: bool,
+    timeout: float,
+    retries: int,
+    backoff: float,
+    as_json: bool,
+) -> None:
+    """Fetch the Hub's daily papers listings into DEST_DIR/daily_papers/YYYY-MM-DD.json.
+
+    Through huggingface_hub: HF_ENDPOINT and HF_TOKEN (or the stored token) apply.
+    Without a date option: from the latest day already saved (or yesterday) to
+    today, UTC. Days already saved are skipped, except today and yesterday.
+    Exit status: 0 every day fetched or skipped; 1 some days failed; 2 usage
+    error; 3 the run stopped (token refused, endpoint unreachable, folder not
+    writable).
+    """
+    quiet = ctx.meta.get(QUIET, False)
+    today = fetch.utc_today()
+    try:
+        days = fetch.days_to_fetch(dest_dir, date=date, start=start, end=end, week=week, month=month, today=today)
+    except DateRangeError as exc:
+        raise UsageFailure(str(exc)) from None
+    options = fetch.FetchOptions(refresh=refresh, timeout=timeout, retries=retries, backoff=backoff)
+    _hub_logging()
+    with _fetch_progress(quiet or as_json) as progress:
+        summary = fetch.fetch(dest_dir, days, options, progress, today=today)
+    exit_status = {"succeeded": EXIT_OK, "partial": EXIT_REJECTS}.get(summary.status, EXIT_FAILURE)
+    if as_json:
+        click.echo(json.dumps({**summary.as_dict(), "exit_status": exit_status}))
+    elif not quiet:
+        click.echo(fetch_summary_line(summary))
+    if summary.message:
+        raise EtlFailure(summary.message)
+    sys.exit(exit_status)
+
+
+def fetch_summary_line(summary: fetch.FetchSummary) -> str:
+    papers = sum(d.papers or 0 for d in summary.fetched)
+    return (
+        f"fetch {summary.status}: {len(summary.fetched)} days fetched ({papers} papers), "
+        f"{len(summary.skipped)} already fetched, {len(summary.failed)} failed; in {summary.folder}"
+    )
+
+
+def _hub_logging() -> None:
+    """huggingface_hub logs its retries ("Retrying in 2s") and the server's X-HF-Warning headers through a
+    handler of its own, on the stderr of the moment it was imported. Give it ours instead: the current stderr,
+    our format, the level of -q and -v, and every message with control characters escaped (a header is server
+    text, and must not reach the terminal raw)."""
+    hub_logger = logging.getLogger("huggingface_hub")
+    for handler in list(hub_logger.handlers):
+        hub_logger.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_escape_record)
+    hub_logger.addHandler(handler)
+    hub_logger.setLevel(logging.getLogger().getEffectiveLevel())
+    hub_logger.propagate = False
+
+
+def _escape_record(record: logging.LogRecord) -> bool:
+    record.msg, record.args = fetch.printable(record.getMessage()), None
+    return True
+
+
+class _FailedDayLines(fetch.Progress):
+    """Off a terminal: name each failed day on stderr, one line each."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+
+    def day_done(self, result: fetch.DayResult) -> None:
+        if result.status == fetch.FAILED and not self.quiet:
+            click.echo(f"failed {result.day}: {result.reason}", err=True)
+
+
+class _FetchBar(_FailedDayLines):
+    """On a terminal: a bar over the days (on stderr)."""
+
+    def __init__(self, console: Console):
+        super().__init__(quiet=False)
+        self.console = console
+        self.bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("days · {task.fields[papers]} papers"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        self.task = self.bar.add_task("fetching", total=None, papers=0)
+        self.papers = 0
+
+    def start(self, days) -> None:
+        self.bar.update(self.task, total=len(days))
+
+    def day_started(self, day) -> None:
+        self.bar.update(self.task, description=day.isoformat())
+
+    def day_done(self, result: fetch.DayResult) -> None:
+        if result.status == fetch.FAILED:
+            self.console.print(f"failed {result.day}: {result.reason}", markup=False, highlight=False)
+        self.papers += result.papers or 0
+        self.bar.update(self.task, papers=self.papers)
+        self.bar.advance(self.task)
+
+
+@contextmanager
+def _fetch_progress(quiet: bool) -> Iterator[fetch.Progress]:
+    console = Console(stderr=True)
+    if quiet or not console.is_terminal:
+        yield _FailedDayLines(quiet)
+        return
+    progress = _FetchBar(console)
+    with progress.bar:
+        yield progress
 
 
 @main.command("rebuild")

@@ -67,3 +67,11 @@ class LockNotAcquired(EtlError):
 
 class ParserProcessError(EtlError):
     """The load's parsing process stopped unexpectedly (killed, out of memory)."""
+
+
+class FetchError(EtlError):
+    """The run cannot go on: the token was refused, the endpoint cannot be reached, the folder cannot be written."""
+
+
+class DateRangeError(EtlError):
+    """The days asked for are not a valid range (a usage error)."""
