@@ -14,7 +14,7 @@ files or a database.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
 from urllib.parse import parse_qs, urlsplit
 
@@ -359,7 +359,14 @@ def _pair_url_lines(blocks: list[Block]) -> list[Block]:
     for block in blocks:
         url = _url_only(block)
         previous = paired[-1] if paired else None
-        if url is None or previous is None or _url_only(previous) or previous.heading:
+        if (
+            url is None
+            or previous is None
+            or block.heading
+            or previous.heading
+            or _url_only(previous)
+            or any(not link.bare for link in previous.links)  # Markdown, not a notebook export
+        ):
             paired.append(block)
             continue
         if previous.paired or any(link.href == url for link in previous.links):
@@ -502,7 +509,7 @@ def _crawler_anchors(blocks: list[Block]) -> list[int]:
     abstracts (``### Title``), banners and capture-tool headings excepted."""
     by_level: dict[int, list[int]] = {}
     for index, block in enumerate(blocks):
-        if block.heading >= 2 and not block.links and not _is_banner(block.flat):
+        if block.heading >= 2 and all(link.bare for link in block.links) and not _is_banner(block.flat):
             by_level.setdefault(block.heading, []).append(index)
 
     def heads_abstracts(indexes: list[int]) -> int:
@@ -517,8 +524,8 @@ def _crawler_anchors(blocks: list[Block]) -> list[int]:
 def _prelude_start(blocks: list[Block], previous: int, anchor: int) -> int:
     """Where the blocks shown above card ``anchor`` start (its upvote count, submitter,
     thumbnail), after the card at ``previous``: they belong to the coming card."""
-    link = _title_link(blocks[anchor])
-    coming = paper_id(link.href) if link and link.href else None
+    coming = _anchor_id(blocks, anchor)
+    left = _anchor_id(blocks, previous) if previous >= 0 else None
     start = anchor
     for index in range(previous + 1, anchor):
         if _is_submitted_by(blocks[index]):
@@ -527,11 +534,18 @@ def _prelude_start(blocks: list[Block], previous: int, anchor: int) -> int:
     while start - 1 > previous:
         block = blocks[start - 1]
         ids = _card_ids(block)
-        if (coming and coming in ids) or (not ids and (_is_upvote_text(block) or not block.flat)):
+        # Points to the coming paper, or to some paper other than the one above (the
+        # coming card's title link may be a cut reference): the coming card's.
+        if (ids and (coming in ids or left not in ids)) or (not ids and (_is_upvote_text(block) or not block.flat)):
             start -= 1
         else:
             break
     return start
+
+
+def _anchor_id(blocks: list[Block], anchor: int) -> str | None:
+    link = _title_link(blocks[anchor])
+    return paper_id(link.href) if link and link.href else None
 
 
 def _region_end(blocks: list[Block], anchor: int, limit: int) -> int:
@@ -567,12 +581,18 @@ def _title_and_abstract(blocks: list[Block], anchor: int, end: int, crawler: boo
     return title, (" ".join(part for part in parts if part) or None), index
 
 
-def _read_fields(draft: _Draft, blocks: list[Block], indexes: Iterable[int]) -> None:
-    """Fill the draft from the blocks around its title and abstract."""
+def _read_fields(draft: _Draft, blocks: list[Block], prelude: range, body: range) -> None:
+    """Fill the draft from the blocks above its title and below its abstract."""
     after_submitted = False
-    for index in indexes:
+    for index in (*prelude, *body):
         block = blocks[index]
         flat = block.flat
+        if index in prelude and not _card_ids(block) and _is_upvote_text(block):
+            # "[3][12]" whose definition was cut: the count still shows, the paper does not.
+            shown, value = parse_count(flat)
+            if shown:
+                draft.set("upvotes", value)
+            continue
         if _is_submitted_by(block):
             rest = _clean(flat[len(SUBMITTED_BY) :])
             if rest:
@@ -597,14 +617,17 @@ def _read_links(draft: _Draft, blocks: list[Block], index: int) -> None:
             draft.set("paper_url", href)
             draft.set("arxiv_id", found)
         elif upvote_id(href):
+            if draft.values.get("arxiv_id") not in (None, upvote_id(href)):
+                continue  # another paper's upvotes
             shown, value = parse_count(link.text)
             if not shown and index > 0:  # "[Upvote" then "117](…)": the count before the URL
                 shown, value = parse_count(blocks[index - 1].flat)
             if shown:
-                draft.set("upvotes_shown", True)
                 draft.set("upvotes", value)
             draft.set("arxiv_id", upvote_id(href))
         elif community_id(href):
+            if draft.values.get("arxiv_id") not in (None, community_id(href)):
+                continue  # another paper's comments
             shown, value = parse_count(link.text)
             if not shown and index > 0:  # notebook: the count on the line above the URL
                 shown, value = parse_count(blocks[index - 1].flat)
@@ -695,9 +718,7 @@ def parse_cards(text: str) -> CardPage:
     blocks = markdown_blocks(text)
     anchors = _anchors(blocks)
     crawler = bool(anchors) and _title_link(blocks[anchors[0]]) is None
-    starts = [
-        _prelude_start(blocks, anchors[k - 1] if k else -1, anchor) for k, anchor in enumerate(anchors)
-    ]
+    starts = [_prelude_start(blocks, anchors[k - 1] if k else -1, anchor) for k, anchor in enumerate(anchors)]
     problems: list[Problem] = []
     cards: list[Card] = []
     by_id: dict[str, int] = {}
@@ -715,7 +736,7 @@ def parse_cards(text: str) -> CardPage:
         if link and link.href:
             draft.set("paper_url", link.href)
             draft.set("arxiv_id", paper_id(link.href))
-        _read_fields(draft, blocks, [*range(starts[k], anchor), *range(after, end)])
+        _read_fields(draft, blocks, range(starts[k], anchor), range(after, end))
         card = _card(draft, len(cards) + 1)
         if card.arxiv_id and card.arxiv_id in by_id:
             where = by_id[card.arxiv_id]
