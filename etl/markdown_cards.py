@@ -136,7 +136,7 @@ def paper_id(href: str) -> str | None:
     """``2606.00683`` for ``https://huggingface.co/papers/2606.00683`` (no ``#fragment``)."""
     path = _hf_path(href)
     if path and len(path) == 2 and path[0] == "papers" and ARXIV_ID_RE.match(path[1]) and "#" not in href:
-        return path[1]
+        return unversioned(path[1])
     return None
 
 
@@ -144,7 +144,7 @@ def community_id(href: str) -> str | None:
     """The paper of a ``huggingface.co/papers/<id>#community`` link (its comment count)."""
     path = _hf_path(href)
     if path and len(path) == 2 and path[0] == "papers" and urlsplit(href).fragment == "community":
-        return path[1] if ARXIV_ID_RE.match(path[1]) else None
+        return unversioned(path[1]) if ARXIV_ID_RE.match(path[1]) else None
     return None
 
 
@@ -155,7 +155,7 @@ def upvote_id(href: str) -> str | None:
     for target in parse_qs(urlsplit(href).query).get("next", []):
         segments = [segment for segment in target.split("/") if segment]
         if len(segments) == 2 and segments[0] == "papers" and ARXIV_ID_RE.match(segments[1]):
-            return segments[1]
+            return unversioned(segments[1])
     return None
 
 
@@ -173,7 +173,12 @@ def arxiv_link_id(href: str) -> str | None:
     if parts.hostname not in ("arxiv.org", "www.arxiv.org", "export.arxiv.org"):
         return None
     match = re.match(rf"^/(?:abs|pdf)/({ARXIV_ID})(?:\.pdf)?/?$", parts.path)
-    return match.group(1) if match else None
+    return unversioned(match.group(1)) if match else None
+
+
+def unversioned(arxiv_id: str) -> str:
+    """``2412.22222`` for ``2412.22222v2``: a paper is one id whatever its version."""
+    return re.sub(r"v\d+$", "", arxiv_id)
 
 
 def is_github_repo(href: str) -> bool:
