@@ -323,7 +323,8 @@ def _with_bare_urls(text: str, links: list[Link]) -> tuple[Link, ...]:
     return (*links, *bare)
 
 
-def _blocks(tokens: Sequence[Token]) -> list[Block]:
+def _blocks(tokens: Sequence[Token], env: dict, offset: int = 0) -> list[Block]:
+    """Leaf blocks of a token stream; ``offset`` lines come before its text."""
     blocks: list[Block] = []
     heading = 0
     list_depth = 0
@@ -338,16 +339,39 @@ def _blocks(tokens: Sequence[Token]) -> list[Block]:
             heading = 0
         elif token.type == "inline" and token.map:
             text, outside, links = _inline_parts(token.children or ())
-            blocks.append(_block(token.map, heading, list_depth > 0, text, outside, links))
+            blocks.append(_block(token.map, offset, heading, list_depth > 0, text, outside, links))
         elif token.type in ("code_block", "fence") and token.map:
             # An indented line is code to CommonMark; on a captured page it is text.
             text = token.content.rstrip("\n")
-            blocks.append(_block(token.map, 0, list_depth > 0, text, text, []))
+            blocks.append(_block(token.map, offset, 0, list_depth > 0, text, text, []))
+        elif token.type == "html_block" and token.map:
+            blocks.extend(_after_html(token, env, offset))
     return blocks
 
 
-def _block(line_map: Sequence[int], heading: int, in_list: bool, text: str, outside: str, links: list[Link]) -> Block:
-    return Block(line_map[0] + 1, line_map[1], heading, in_list, text, outside, _with_bare_urls(text, links))
+def _after_html(token: Token, env: dict, offset: int) -> list[Block]:
+    """An HTML block runs to the next blank line: ``<a id="x"></a>`` glued to a heading
+    would swallow the card. The lines after its tags are Markdown again."""
+    lines = token.content.split("\n")
+    skip = 0
+    while skip < len(lines) and (not lines[skip].strip() or _is_tag_line(lines[skip])):
+        skip += 1
+    rest = "\n".join(lines[skip:]).strip("\n")
+    if not rest or token.map is None:
+        return []
+    return _blocks(_MD.parse(rest, env), env, offset + token.map[0] + skip)
+
+
+def _is_tag_line(line: str) -> bool:
+    stripped = line.strip()
+    return stripped.startswith("<") and stripped.endswith(">")
+
+
+def _block(
+    line_map: Sequence[int], offset: int, heading: int, in_list: bool, text: str, outside: str, links: list[Link]
+) -> Block:
+    first, end = line_map[0] + offset, line_map[1] + offset
+    return Block(first + 1, end, heading, in_list, text, outside, _with_bare_urls(text, links))
 
 
 def _url_only(block: Block) -> str | None:
@@ -401,7 +425,8 @@ def _strip_front_matter(text: str) -> str:
 
 def markdown_blocks(text: str) -> list[Block]:
     """The page as leaf blocks, from one markdown-it parse."""
-    return _pair_url_lines(_blocks(_MD.parse(_strip_front_matter(text))))
+    env: dict = {}
+    return _pair_url_lines(_blocks(_MD.parse(_strip_front_matter(text), env), env))
 
 
 # --------------------------------------------------------------------------- block roles
@@ -492,21 +517,37 @@ class _Draft:
 
 def _anchors(blocks: list[Block]) -> list[int]:
     """Indexes of the blocks that are card titles."""
-    anchors: list[int] = []
-    current: str | None = None
-    for index, block in enumerate(blocks):
-        link = _title_link(block)
-        if link is None or _is_banner(_clean(link.text)):
-            continue
-        found = paper_id(link.href) if link.href else None
-        # A heading always starts a card (a trending page shows each card twice, one
-        # after the other); a plain paper link only when it names another paper.
-        if block.heading or found is None or found != current:
-            anchors.append(index)
-            current = found
-    if anchors:
-        return anchors
-    return _crawler_anchors(blocks)
+    titles = [(index, link) for index, block in enumerate(blocks) if (link := _title_link(block))]
+    titles = [(index, link) for index, link in titles if not _is_banner(_clean(link.text))]
+    # Titles are headings when any is (a trending page shows each card twice, one after
+    # the other, each copy its heading); else, as in a notebook export, a line that is
+    # one paper link starts a card when it names another paper than the card before.
+    anchors = [index for index, _ in titles if blocks[index].heading]
+    if not anchors:
+        current: str | None = None
+        for index, link in titles:
+            found = paper_id(link.href) if link.href else None
+            if found is None or found != current:
+                anchors.append(index)
+                current = found
+    if not anchors:
+        return _crawler_anchors(blocks)
+    # A heading at the cards' level that links nowhere is a card that lost its link (or
+    # junk to report), not something to skip in silence.
+    levels = [blocks[index].heading for index in anchors if blocks[index].heading]
+    if levels:
+        level = max(set(levels), key=levels.count)
+        anchors.extend(
+            index
+            for index, block in enumerate(blocks)
+            if block.heading == level and not _title_link(block) and _plain_heading(block)
+        )
+    return sorted(set(anchors))
+
+
+def _plain_heading(block: Block) -> bool:
+    """A heading with no Markdown link (a printed URL aside) that is not a banner."""
+    return all(link.bare for link in block.links) and not _is_banner(block.flat)
 
 
 def _crawler_anchors(blocks: list[Block]) -> list[int]:
@@ -514,7 +555,7 @@ def _crawler_anchors(blocks: list[Block]) -> list[int]:
     abstracts (``### Title``), banners and capture-tool headings excepted."""
     by_level: dict[int, list[int]] = {}
     for index, block in enumerate(blocks):
-        if block.heading >= 2 and all(link.bare for link in block.links) and not _is_banner(block.flat):
+        if block.heading >= 2 and _plain_heading(block):
             by_level.setdefault(block.heading, []).append(index)
 
     def heads_abstracts(indexes: list[int]) -> int:
@@ -561,8 +602,11 @@ def _region_end(blocks: list[Block], anchor: int, limit: int) -> int:
     return limit
 
 
-def _title_and_abstract(blocks: list[Block], anchor: int, end: int, crawler: bool) -> tuple[str, str | None, int]:
-    """The card's title, its abstract (None when missing) and the index after the abstract."""
+def _title_and_abstract(
+    blocks: list[Block], anchor: int, end: int, crawler: bool
+) -> tuple[str, str | None, int, str | None]:
+    """The card's title, its abstract (None when missing), the index after the abstract
+    and the paper URL the abstract links to."""
     title_block = blocks[anchor]
     link = _title_link(title_block)
     title = join_wrapped(link.text if link else title_block.text)
@@ -575,15 +619,16 @@ def _title_and_abstract(blocks: list[Block], anchor: int, end: int, crawler: boo
             title = f"{title} {join_wrapped(following.text)}"
             index += 1
     parts = []
+    href = None
     while index < end and _is_body_text(blocks[index]):
         body = blocks[index]
         text = body.text
         paper = _paper_link(body)
         if paper and not paper.bare:
-            text = paper.text  # the abstract is the text of a link to the paper
+            text, href = paper.text, href or paper.href  # the abstract is the text of a link to the paper
         parts.append(join_wrapped(text))
         index += 1
-    return title, (" ".join(part for part in parts if part) or None), index
+    return title, (" ".join(part for part in parts if part) or None), index, href
 
 
 def _read_fields(draft: _Draft, blocks: list[Block], prelude: range, body: range) -> None:
@@ -722,7 +767,6 @@ def parse_cards(text: str) -> CardPage:
     """The paper cards of a Markdown capture, duplicates merged, junk as problems."""
     blocks = markdown_blocks(text)
     anchors = _anchors(blocks)
-    crawler = bool(anchors) and _title_link(blocks[anchors[0]]) is None
     starts = [_prelude_start(blocks, anchors[k - 1] if k else -1, anchor) for k, anchor in enumerate(anchors)]
     problems: list[Problem] = []
     cards: list[Card] = []
@@ -730,17 +774,18 @@ def parse_cards(text: str) -> CardPage:
     for k, anchor in enumerate(anchors):
         limit = starts[k + 1] if k + 1 < len(anchors) else len(blocks)
         end = _region_end(blocks, anchor, limit)
-        title, abstract, after = _title_and_abstract(blocks, anchor, end, crawler)
+        link = _title_link(blocks[anchor])
+        title, abstract, after, abstract_href = _title_and_abstract(blocks, anchor, end, crawler=link is None)
         line_no = blocks[anchor].line
         reason = _junk_reason(title, abstract)
         if reason:
             problems.append(Problem(LEVEL_RECORD, reason, line_no, excerpt(blocks[anchor].text)))
             continue
         draft = _Draft(line_no, title, abstract)
-        link = _title_link(blocks[anchor])
-        if link and link.href:
-            draft.set("paper_url", link.href)
-            draft.set("arxiv_id", paper_id(link.href))
+        for href in (link.href if link else None, abstract_href):
+            if href:
+                draft.set("paper_url", href)
+                draft.set("arxiv_id", paper_id(href))
         _read_fields(draft, blocks, range(starts[k], anchor), range(after, end))
         card = _card(draft, len(cards) + 1)
         if card.arxiv_id and card.arxiv_id in by_id:
@@ -760,7 +805,8 @@ def detect_markdown(text_head: str) -> float:
     """How sure (0..1) it is that ``text_head`` starts a Markdown capture of a Hugging
     Face papers page. Reads the first DETECT_LINES lines only."""
     head = "\n".join(text_head.split("\n", DETECT_LINES)[:DETECT_LINES])
-    raw = _blocks(_MD.parse(_strip_front_matter(head)))
+    env: dict = {}
+    raw = _blocks(_MD.parse(_strip_front_matter(head), env), env)
     markdown_links = [href for block in raw for link, href in block.hrefs() if not link.bare]
     paper_links = sum(1 for href in markdown_links if paper_id(href))
     url_lines = [url for block in raw if (url := _url_only(block))]
@@ -784,4 +830,4 @@ def detect_markdown(text_head: str) -> float:
         score += 0.4 + (0.3 if author_lists else 0.0)
     if markdown_banner and score:
         score += 0.2
-    return min(score, 1.0)
+    return round(min(score, 1.0), 2)

@@ -175,14 +175,16 @@ def test_real_captures_are_detected(name):
 
 
 def test_inline_links_page():
-    cards = page("inline_links.md").cards
-    assert column(cards, "arxiv_id") == ["2606.01234", "2403.04567", "2606.07777"]
-    assert column(cards, "upvotes") == [42, None, 1204]  # "-" shows no count; "1,204" is one number
-    assert column(cards, "comments") == [6, None, 12]
-    assert column(cards, "raw_published") == ["May 29", "Mar 8, 2024", "Jun 1"]  # no year: as printed
-    assert column(cards, "organization") == ["Lantern Lab", None, None]
-    assert column(cards, "raw_authors") == [None, "3 authors", "671 authors"]
-    assert column(cards, "line_no") == [26, 38, 54]
+    result = page("inline_links.md")
+    cards = result.cards
+    assert result.problems == ()
+    assert column(cards, "arxiv_id") == ["2606.01234", "2403.04567", "2606.07777", "2606.08888", "2606.09999"]
+    assert column(cards, "upvotes") == [42, None, 1204, 9, None]  # "-" shows no count; "1,204" is one number
+    assert column(cards, "comments") == [6, None, 12, None, None]
+    assert column(cards, "raw_published") == ["May 29", "Mar 8, 2024", "Jun 1", "Jun 2", "Jun 2"]  # as printed
+    assert column(cards, "organization") == ["Lantern Lab", None, None, None, None]
+    assert column(cards, "raw_authors") == [None, "3 authors", "671 authors", None, None]
+    assert column(cards, "line_no") == [26, 38, 54, 67, 76]
     tidepool = cards[1]
     assert tidepool.raw_title == "Tidepool: Measuring How Retrieval Systems Drift over Time"
     assert tidepool.raw_abstract == (
@@ -193,6 +195,15 @@ def test_inline_links_page():
     # A repository named in the abstract is the abstract's, not the card's GitHub link.
     assert cards[2].github_url is None
     assert cards[2].raw_abstract.endswith("Code: https://github.com/orchard-lm/orchard.")
+    # Magpie's upvote link sits in an HTML block (``<div …>`` runs to the next blank line).
+    assert cards[3].raw_title == "Magpie: Collecting Shiny Examples for Instruction Tuning"
+    # Starling's heading lost its link: a card still, identified by its abstract's link.
+    starling = cards[4]
+    assert (starling.raw_title, starling.paper_url) == (
+        "Starling: A Card Whose Title Lost Its Link",
+        "https://huggingface.co/papers/2606.09999",
+    )
+    assert starling.raw_abstract.startswith("Starling's title link was lost by the capture")
 
 
 def test_reference_links_page_with_cut_definitions():
