@@ -22,10 +22,13 @@ style with its pitfalls; part 3 checks the detector.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import FrozenInstanceError
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from etl.markdown_cards import Card, CardPage, detect_markdown, join_wrapped, parse_cards, parse_count
 from etl.records import LEVEL_RECORD
@@ -416,3 +419,97 @@ def test_detector_reads_only_the_head():
 
 def test_detector_on_empty_text():
     assert detect_markdown("") == 0.0
+
+
+# --------------------------------------------------------------------------- spacing and wrapping
+
+
+WORDS = st.sampled_from(
+    [
+        "sparse",
+        "attention",
+        "retrieval",
+        "models",
+        "agents",
+        "protein",
+        "weather",
+        "kernels",
+        "benchmark",
+        "survey",
+        "data",
+        "we",
+        "present",
+        "a",
+        "the",
+        "of",
+        "for",
+        "with",
+        "and",
+        "show",
+        "that",
+        "scale",
+        "tokens",
+        "training",
+    ]
+)
+
+
+@st.composite
+def card_specs(draw):
+    count = draw(st.integers(1, 4))
+    ids = draw(st.lists(st.integers(10000, 99999), min_size=count, max_size=count, unique=True))
+    return [
+        {
+            "id": f"2606.{number}",
+            "title": " ".join(draw(st.lists(WORDS, min_size=3, max_size=10))).capitalize(),
+            "abstract": " ".join(draw(st.lists(WORDS, min_size=12, max_size=60))).capitalize() + ".",
+            "upvotes": draw(st.none() | st.integers(0, 5000)),
+            "comments": draw(st.none() | st.integers(1, 99)),
+            "date": draw(st.sampled_from(["May 29", "Mar 8, 2024", "Dec 31, 2025"])),
+        }
+        for number in ids
+    ]
+
+
+def render(cards, style: str, width: int, marker: str, gap: str) -> str:
+    """A page of cards in ``style``, the abstracts wrapped at ``width`` with ``marker``
+    ending each wrapped line, blocks separated by ``gap`` blank lines."""
+    blocks = ["# Daily Papers", "[Subscribe](https://huggingface.co/login?next=%2Fpapers)"]
+    definitions = []
+    for n, card in enumerate(cards):
+        url = f"https://huggingface.co/papers/{card['id']}"
+        upvote = f"https://huggingface.co/login?next=%2Fpapers%2F{card['id']}"
+        lines = textwrap.wrap(card["abstract"], width)
+        abstract = "\n".join(line + marker for line in lines[:-1]) + ("\n" if len(lines) > 1 else "") + lines[-1]
+        shown = "-" if card["upvotes"] is None else str(card["upvotes"])
+        if style == "inline":
+            comments = "" if card["comments"] is None else f"[{card['comments']}]({url}#community)"
+            blocks += [f"[{shown}]({upvote})", f"### [{card['title']}]({url})", f"[{abstract}]({url})"]
+            blocks += ["·", f"{card['date']}{comments}"]
+        else:
+            refs = [str(10 * n + k) for k in range(1, 5)]
+            comments = "" if card["comments"] is None else f" [ {card['comments']}][{refs[3]}]"
+            blocks += [f"[{shown}][{refs[0]}]", f"### [{card['title']}][{refs[1]}]", f"[{abstract}][{refs[2]}]"]
+            blocks += [f"{card['date']}{comments}"]
+            definitions += [f"[{refs[0]}]: {upvote}", f"[{refs[1]}]: {url}", f"[{refs[2]}]: {url}"]
+            definitions += [f"[{refs[3]}]: {url}#community"]
+    return gap.join(blocks + (["\n".join(definitions)] if definitions else [])) + "\n"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    cards=card_specs(),
+    style=st.sampled_from(["inline", "reference"]),
+    width=st.integers(20, 200),
+    marker=st.sampled_from(["", "\\\\", " "]),
+    gap=st.sampled_from(["\n\n", "\n\n\n", "\n\n\n\n"]),
+)
+def test_cards_do_not_depend_on_wrapping_or_spacing(cards, style, width, marker, gap):
+    result = parse_cards(render(cards, style, width, marker, gap))
+    assert result.problems == ()
+    assert [(c.arxiv_id, c.raw_title, c.raw_abstract) for c in result.cards] == [
+        (card["id"], card["title"], card["abstract"]) for card in cards
+    ]
+    assert [(c.upvotes, c.comments, c.raw_published) for c in result.cards] == [
+        (card["upvotes"], card["comments"], card["date"]) for card in cards
+    ]
