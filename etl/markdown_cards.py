@@ -22,7 +22,7 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
-from .records import LEVEL_RECORD, Problem, excerpt
+from .records import LEVEL_FIELD, LEVEL_RECORD, Problem, excerpt
 
 DETECT_LINES = 200  # the detector looks at this many lines at most
 
@@ -509,10 +509,15 @@ class _Draft:
     raw_title: str
     raw_abstract: str | None
     values: dict[str, object] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
 
     def set(self, name: str, value: object) -> None:
         if value is not None and self.values.get(name) is None:
             self.values[name] = value
+
+    def unreadable(self, reason: str, block: Block) -> None:
+        """A field the card shows but that cannot be read: the card loads without it."""
+        self.problems.append(Problem(LEVEL_FIELD, reason, block.line, excerpt(block.text)))
 
 
 def _anchors(blocks: list[Block]) -> list[int]:
@@ -674,6 +679,8 @@ def _read_links(draft: _Draft, blocks: list[Block], index: int) -> None:
                 shown, value = parse_count(blocks[index - 1].flat)
             if shown:
                 draft.set("upvotes", value)
+            else:
+                draft.unreadable(f"upvote count {_clean(link.text)!r} is not a number", block)
             draft.set("arxiv_id", upvote_id(href))
         elif community_id(href):
             if draft.values.get("arxiv_id") not in (None, community_id(href)):
@@ -687,7 +694,12 @@ def _read_links(draft: _Draft, blocks: list[Block], index: int) -> None:
             stars = STARS_RE.search(link.text)
             if stars:
                 draft.set("github_stars", parse_count(stars.group(1))[1])
+            elif _clean(link.text).lower() not in ("github", "link: github", ""):
+                draft.unreadable(f"GitHub stars {_clean(link.text)!r} are not a number", block)
         elif arxiv_link_id(href):
+            known = draft.values.get("arxiv_id")
+            if known not in (None, arxiv_link_id(href)):
+                draft.unreadable(f"arXiv link {arxiv_link_id(href)} is not the card's paper {known}", block)
             draft.set("arxiv_id", arxiv_link_id(href))
         elif profile_name(href) and _clean(link.text):
             draft.set("organization", _clean(link.text))
@@ -788,6 +800,7 @@ def parse_cards(text: str) -> CardPage:
                 draft.set("arxiv_id", paper_id(href))
         _read_fields(draft, blocks, range(starts[k], anchor), range(after, end))
         card = _card(draft, len(cards) + 1)
+        problems.extend(problem for problem in draft.problems if problem not in problems)
         if card.arxiv_id and card.arxiv_id in by_id:
             where = by_id[card.arxiv_id]
             cards[where] = _merge(cards[where], card)
@@ -795,7 +808,7 @@ def parse_cards(text: str) -> CardPage:
         if card.arxiv_id:
             by_id[card.arxiv_id] = len(cards)
         cards.append(card)
-    return CardPage(tuple(cards), tuple(problems))
+    return CardPage(tuple(cards), tuple(sorted(problems, key=lambda problem: problem.line_no or 0)))
 
 
 # --------------------------------------------------------------------------- detection

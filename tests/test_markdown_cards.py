@@ -31,7 +31,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from etl.markdown_cards import Card, CardPage, detect_markdown, join_wrapped, parse_cards, parse_count
-from etl.records import LEVEL_RECORD
+from etl.records import LEVEL_FIELD, LEVEL_RECORD
 
 CAPTURES = Path(__file__).resolve().parent.parent.parent / "shared" / "captures"
 SEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
@@ -308,8 +308,18 @@ def test_crawler_summary_page():
 
 def test_junk_cards_are_record_problems_naming_their_line():
     result = page("junk.md")
-    assert column(result.cards, "raw_title") == ["Kestrel: A Real Paper Between the Junk"]
-    assert result.cards[0].position == 1
+    assert column(result.cards, "raw_title") == [
+        "Kestrel: A Real Paper Between the Junk",
+        "Avocet: Fields That Cannot Be Read",
+    ]
+    assert column(result.cards, "position") == [1, 2]
+    avocet = result.cards[1]
+    assert (avocet.arxiv_id, avocet.upvotes, avocet.github_url, avocet.github_stars) == (
+        "2602.00009",
+        None,
+        "https://github.com/avocet/avocet",
+        None,
+    )
     assert [(p.level, p.reason, p.line_no) for p in result.problems] == [
         (LEVEL_RECORD, "card title is a URL", 11),
         (LEVEL_RECORD, "card title is a number", 15),
@@ -318,6 +328,9 @@ def test_junk_cards_are_record_problems_naming_their_line():
         (LEVEL_RECORD, "card abstract is a URL", 33),
         (LEVEL_RECORD, "card abstract is implausibly short", 37),
         (LEVEL_RECORD, "card title without abstract", 41),
+        (LEVEL_FIELD, "upvote count 'many' is not a number", 43),
+        (LEVEL_FIELD, "GitHub stars 'GitHub lots' are not a number", 49),
+        (LEVEL_FIELD, "arXiv link 2602.00010 is not the card's paper 2602.00009", 49),
     ]
     assert all(problem.excerpt for problem in result.problems)
 
