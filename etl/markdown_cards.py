@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
+from functools import cached_property
 from urllib.parse import parse_qs, urlsplit
 
 from markdown_it import MarkdownIt
@@ -195,11 +196,12 @@ def parse_count(text: str) -> tuple[bool, int | None]:
     last = matches[-1]
     if last.group(1) is None:  # "-": the page shows no count
         return True, None
-    number, suffix = last.group(1), (last.group(2) or "").lower()
+    number, suffix = last.group(1).replace(",", ""), (last.group(2) or "").lower()
     if suffix:
-        value = float(number.replace(",", ""))
-        return True, round(value * (1000 if suffix == "k" else 1_000_000))
-    return True, int(number.replace(",", "").replace(".", ""))
+        return True, round(float(number) * (1000 if suffix == "k" else 1_000_000))
+    if "." in number:  # "1.5" of something is no count
+        return False, None
+    return True, int(number)
 
 
 def _clean(text: str) -> str:
@@ -238,8 +240,9 @@ class Block:
     links: tuple[Link, ...]
     paired: bool = False  # a notebook export's URL line was joined to it
 
-    @property
+    @cached_property
     def flat(self) -> str:
+        """The text on one line, image placeholders dropped: what the rules below read."""
         return _clean(self.text)
 
     def hrefs(self) -> Iterator[tuple[Link, str]]:
@@ -680,7 +683,7 @@ def _read_links(draft: _Draft, blocks: list[Block], index: int) -> None:
             if shown:
                 draft.set("upvotes", value)
             else:
-                draft.unreadable(f"upvote count {_clean(link.text)!r} is not a number", block)
+                draft.unreadable(f"upvote count {excerpt(_clean(link.text))!r} is not a number", block)
             draft.set("arxiv_id", upvote_id(href))
         elif community_id(href):
             if draft.values.get("arxiv_id") not in (None, community_id(href)):
@@ -695,7 +698,7 @@ def _read_links(draft: _Draft, blocks: list[Block], index: int) -> None:
             if stars:
                 draft.set("github_stars", parse_count(stars.group(1))[1])
             elif _clean(link.text).lower() not in ("github", "link: github", ""):
-                draft.unreadable(f"GitHub stars {_clean(link.text)!r} are not a number", block)
+                draft.unreadable(f"GitHub stars {excerpt(_clean(link.text))!r} are not a number", block)
         elif arxiv_link_id(href):
             known = draft.values.get("arxiv_id")
             if known not in (None, arxiv_link_id(href)):

@@ -384,6 +384,7 @@ def test_plain_text_is_no_markdown_card():
         ("GitHub 110k", (True, 110_000)),
         ("1,204", (True, 1204)),
         ("Upvote", (False, None)),
+        ("1.5", (False, None)),
     ],
 )
 def test_parse_count(text, expected):
