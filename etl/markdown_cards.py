@@ -560,7 +560,9 @@ def _plain_heading(block: Block) -> bool:
 
 def _crawler_anchors(blocks: list[Block]) -> list[int]:
     """Crawler summaries link no paper: cards are the headings of the level that heads
-    abstracts (``### Title``), banners and capture-tool headings excepted."""
+    abstracts (``### Title``), banners and capture-tool headings excepted, on a page
+    where at least half of them show what a card shows (an author count, a GitHub
+    repository with its stars): any Markdown document has headings and paragraphs."""
     by_level: dict[int, list[int]] = {}
     for index, block in enumerate(blocks):
         if block.heading >= 2 and _plain_heading(block):
@@ -572,7 +574,26 @@ def _crawler_anchors(blocks: list[Block]) -> list[int]:
     if not by_level:
         return []
     level = max(by_level, key=lambda lvl: (heads_abstracts(by_level[lvl]), -lvl))
-    return by_level[level] if heads_abstracts(by_level[level]) else []
+    headings = by_level[level]
+    if not heads_abstracts(headings):
+        return []
+    bounds = [*headings[1:], len(blocks)]
+    with_fields = sum(
+        1 for start, end in zip(headings, bounds, strict=True) if _shows_card_fields(blocks[start + 1 : end])
+    )
+    return headings if 2 * with_fields >= len(headings) else []
+
+
+def _shows_card_fields(blocks: Sequence[Block]) -> bool:
+    """An author count line or a GitHub link labelled with its stars."""
+    for block in blocks:
+        if block.heading:
+            return False
+        if AUTHOR_LINE_RE.match(block.flat) or any(
+            is_github_repo(href) and STARS_RE.search(link.text) for link, href in block.hrefs() if not link.bare
+        ):
+            return True
+    return False
 
 
 def _prelude_start(blocks: list[Block], previous: int, anchor: int) -> int:
@@ -840,10 +861,8 @@ def detect_markdown(text_head: str) -> float:
         score += 0.2
     if paper_url_lines >= 2 and len(url_lines) >= 4:
         score += 0.8  # a notebook export: text lines, each followed by its URL line
-    crawler_cards = _crawler_anchors(raw) if not paper_links and not paper_url_lines else []
-    if crawler_cards:
-        author_lists = sum(1 for block in raw if block.in_list and AUTHORS_RE.search(block.flat))
-        score += 0.4 + (0.3 if author_lists else 0.0)
+    if not paper_links and not paper_url_lines and _crawler_anchors(raw):
+        score += 0.7  # headings over abstracts, and author counts or starred repositories
     if markdown_banner and score:
         score += 0.2
     return round(min(score, 1.0), 2)

@@ -487,33 +487,42 @@ def card_specs(draw):
 
 def render(cards, style: str, width: int, marker: str, gap: str) -> str:
     """A page of cards in ``style``, the abstracts wrapped at ``width`` with ``marker``
-    ending each wrapped line, blocks separated by ``gap`` blank lines."""
+    ending each wrapped line, blocks separated by ``gap`` (one or more blank lines)."""
     blocks = ["# Daily Papers", "[Subscribe](https://huggingface.co/login?next=%2Fpapers)"]
     definitions = []
     for n, card in enumerate(cards):
         url = f"https://huggingface.co/papers/{card['id']}"
         upvote = f"https://huggingface.co/login?next=%2Fpapers%2F{card['id']}"
         lines = textwrap.wrap(card["abstract"], width)
-        abstract = "\n".join(line + marker for line in lines[:-1]) + ("\n" if len(lines) > 1 else "") + lines[-1]
+        abstract = "\n".join([*(line + marker for line in lines[:-1]), lines[-1]])
         shown = "-" if card["upvotes"] is None else str(card["upvotes"])
+        comments = card["comments"]
         if style == "inline":
-            comments = "" if card["comments"] is None else f"[{card['comments']}]({url}#community)"
+            glued = "" if comments is None else f"[{comments}]({url}#community)"
             blocks += [f"[{shown}]({upvote})", f"### [{card['title']}]({url})", f"[{abstract}]({url})"]
-            blocks += ["·", f"{card['date']}{comments}"]
-        else:
+            blocks += ["·", f"{card['date']}{glued}"]
+        elif style == "reference":
             refs = [str(10 * n + k) for k in range(1, 5)]
-            comments = "" if card["comments"] is None else f" [ {card['comments']}][{refs[3]}]"
+            glued = "" if comments is None else f" [ {comments}][{refs[3]}]"
             blocks += [f"[{shown}][{refs[0]}]", f"### [{card['title']}][{refs[1]}]", f"[{abstract}][{refs[2]}]"]
-            blocks += [f"{card['date']}{comments}"]
+            blocks += ["* 3 authors", f"{card['date']}{glued}"]
             definitions += [f"[{refs[0]}]: {upvote}", f"[{refs[1]}]: {url}", f"[{refs[2]}]: {url}"]
             definitions += [f"[{refs[3]}]: {url}#community"]
+        elif style == "notebook":
+            blocks += [f" [-] {shown}", upvote, card["title"], url, abstract, url, "[", f"3 authors]({url})", "·"]
+            blocks += [card["date"], *([] if comments is None else [str(comments), f"{url}#community"])]
+        else:  # trending: every card twice, no comment counts, the date after the organisation
+            for prefix in ("Published on ", ""):
+                blocks += ["Submitted by", "[图片：无替代文本]", "someone", f"### [{card['title']}]({url})", abstract]
+                blocks += [f"[[图片：org] Org {n}](https://huggingface.co/org{n}) · {prefix}{card['date']}"]
+                blocks += ["[Upvote", f"{shown}]({upvote})", f"[GitHub 1.{n}k](https://github.com/o/r{n})"]
     return gap.join(blocks + (["\n".join(definitions)] if definitions else [])) + "\n"
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(
     cards=card_specs(),
-    style=st.sampled_from(["inline", "reference"]),
+    style=st.sampled_from(["inline", "reference", "notebook", "trending"]),
     width=st.integers(20, 200),
     marker=st.sampled_from(["", "\\\\", " "]),
     gap=st.sampled_from(["\n\n", "\n\n\n", "\n\n\n\n"]),
@@ -521,9 +530,23 @@ def render(cards, style: str, width: int, marker: str, gap: str) -> str:
 def test_cards_do_not_depend_on_wrapping_or_spacing(cards, style, width, marker, gap):
     result = parse_cards(render(cards, style, width, marker, gap))
     assert result.problems == ()
-    assert [(c.arxiv_id, c.raw_title, c.raw_abstract) for c in result.cards] == [
-        (card["id"], card["title"], card["abstract"]) for card in cards
+    assert [(c.position, c.arxiv_id, c.raw_title, c.raw_abstract) for c in result.cards] == [
+        (n, card["id"], card["title"], card["abstract"]) for n, card in enumerate(cards, start=1)
     ]
+    trending = style == "trending"
     assert [(c.upvotes, c.comments, c.raw_published) for c in result.cards] == [
-        (card["upvotes"], card["comments"], card["date"]) for card in cards
+        (card["upvotes"], None if trending else card["comments"], ("Published on " if trending else "") + card["date"])
+        for card in cards
     ]
+    if trending:
+        assert [(c.organization, c.submitted_by, c.github_stars) for c in result.cards] == [
+            (f"Org {n}", "someone", 1000 + 100 * n) for n in range(len(cards))
+        ]
+    else:
+        assert [c.author_count for c in result.cards] == [None if style == "inline" else 3] * len(cards)
+
+
+def test_an_ordinary_markdown_document_is_no_papers_page():
+    text = (PLAIN_PAGES / "not_a_papers_page.md").read_text(encoding="utf-8")
+    assert detect_markdown(text) <= 0.1
+    assert parse_cards(text) == CardPage()
