@@ -51,6 +51,8 @@ class Card:
     published_line_no: int | None = None
     github_url: str | None = None
     github_stars: int | None = None  # "1.32k" -> 1320
+    # URLs of Markdown links inside the abstract, whose text alone is in raw_abstract.
+    abstract_links: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ SUBMITTED_BY = "submitted by"
 MIN_ABSTRACT_CHARS = 40
 MIN_ABSTRACT_WORDS = 5
 MAX_TITLE_CHARS = 400
+MAX_FIELD_CHARS = 60  # "· Published on Dec 28, 2024", "- 671 authors": metadata lines are short
 
 # Page chrome: headings and lines that are banners or navigation, never cards (lowercase).
 BANNER_TEXTS = frozenset(
@@ -477,17 +480,20 @@ def _is_upvote_text(block: Block) -> bool:
 
 
 def _is_field(block: Block) -> bool:
-    """A block that shows a card's metadata, not its title or abstract."""
+    """A block that shows a card's metadata, not its title or abstract. Metadata is
+    short: an abstract that starts with a date or links a repository stays an abstract."""
     flat = block.flat
     if not flat or flat in ("·", "•") or _is_submitted_by(block) or _is_upvote_text(block):
         return True
-    if AUTHOR_LINE_RE.match(flat) or AUTHORS_RE.match(flat.lstrip("-*•[ ")) or DATE_RE.match(flat.lstrip("·• ")):
+    short = len(BARE_URL_RE.sub("", flat)) <= MAX_FIELD_CHARS  # "3 authors](https://…)" is short
+    if short and (AUTHORS_RE.match(flat.lstrip("-*•[ ")) or DATE_RE.match(flat.lstrip("·• "))):
         return True
+    beside_links = len(_clean(block.outside)) <= MAX_FIELD_CHARS
     for link, href in block.hrefs():
         if upvote_id(href) or community_id(href):
             return True
         # A URL printed inside an abstract ("Code: https://github.com/…") is the abstract's.
-        if not link.bare and (is_github_repo(href) or arxiv_link_id(href) or profile_name(href)):
+        if not link.bare and beside_links and (is_github_repo(href) or arxiv_link_id(href) or profile_name(href)):
             return True
     return bool(_url_only(block))
 
@@ -631,11 +637,18 @@ def _region_end(blocks: list[Block], anchor: int, limit: int) -> int:
     return limit
 
 
-def _title_and_abstract(
-    blocks: list[Block], anchor: int, end: int, crawler: bool
-) -> tuple[str, str | None, int, str | None]:
-    """The card's title, its abstract (None when missing), the index after the abstract
-    and the paper URL the abstract links to."""
+@dataclass(frozen=True)
+class _Head:
+    """A card's title and abstract as read from its blocks."""
+
+    title: str
+    abstract: str | None  # None: no abstract before the card's metadata
+    after: int  # index of the first block after the abstract
+    paper_href: str | None  # the paper URL the abstract links to
+    abstract_links: tuple[str, ...]  # URLs of Markdown links inside the abstract
+
+
+def _title_and_abstract(blocks: list[Block], anchor: int, end: int, crawler: bool) -> _Head:
     title_block = blocks[anchor]
     link = _title_link(title_block)
     title = join_wrapped(link.text if link else title_block.text)
@@ -649,6 +662,7 @@ def _title_and_abstract(
             index += 1
     parts = []
     href = None
+    links: list[str] = []
     while index < end and _is_body_text(blocks[index]):
         body = blocks[index]
         text = body.text
@@ -656,8 +670,10 @@ def _title_and_abstract(
         if paper and not paper.bare:
             text, href = paper.text, href or paper.href  # the abstract is the text of a link to the paper
         parts.append(join_wrapped(text))
+        # "[our repository](https://github.com/…)": the abstract's text keeps only the words.
+        links += [url for link, url in body.hrefs() if not link.bare and link is not paper and url not in links]
         index += 1
-    return title, (" ".join(part for part in parts if part) or None), index, href
+    return _Head(title, " ".join(part for part in parts if part) or None, index, href, tuple(links))
 
 
 def _read_fields(draft: _Draft, blocks: list[Block], prelude: range, body: range) -> None:
@@ -811,18 +827,19 @@ def parse_cards(text: str) -> CardPage:
         limit = starts[k + 1] if k + 1 < len(anchors) else len(blocks)
         end = _region_end(blocks, anchor, limit)
         link = _title_link(blocks[anchor])
-        title, abstract, after, abstract_href = _title_and_abstract(blocks, anchor, end, crawler=link is None)
+        head = _title_and_abstract(blocks, anchor, end, crawler=link is None)
         line_no = blocks[anchor].line
-        reason = _junk_reason(title, abstract)
+        reason = _junk_reason(head.title, head.abstract)
         if reason:
             problems.append(Problem(LEVEL_RECORD, reason, line_no, excerpt(blocks[anchor].text)))
             continue
-        draft = _Draft(line_no, title, abstract)
-        for href in (link.href if link else None, abstract_href):
+        draft = _Draft(line_no, head.title, head.abstract)
+        draft.set("abstract_links", head.abstract_links or None)
+        for href in (link.href if link else None, head.paper_href):
             if href:
                 draft.set("paper_url", href)
                 draft.set("arxiv_id", paper_id(href))
-        _read_fields(draft, blocks, range(starts[k], anchor), range(after, end))
+        _read_fields(draft, blocks, range(starts[k], anchor), range(head.after, end))
         card = _card(draft, len(cards) + 1)
         problems.extend(problem for problem in draft.problems if problem not in problems)
         if card.arxiv_id and card.arxiv_id in by_id:

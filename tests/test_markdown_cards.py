@@ -292,17 +292,30 @@ def test_crawler_summary_page():
     assert column(cards, "raw_title") == [
         "Sparrow: Tiny Vision Language Models That Run on a Phone Without a Server",  # wrapped heading
         "Finch: Counting Objects in Dense Scenes",
+        "Kite: Wind Measurements from Kites over the Sea",
     ]
-    sparrow, finch = cards
+    sparrow, finch, kite = cards
     assert (sparrow.line_no, sparrow.paper_url, sparrow.arxiv_id) == (5, None, None)
     assert sparrow.raw_abstract.startswith("Sparrow is a family of vision language models")
     assert (sparrow.raw_authors, sparrow.author_count, sparrow.authors_line_no) == ("28 authors", 28, 10)
     assert (sparrow.github_url, sparrow.github_stars) == ("https://github.com/sparrow-vlm/sparrow", 1320)
     assert (finch.raw_authors, finch.author_count, finch.github_url) == ("1 author", 1, None)
+    # An abstract that starts with a date and links a repository is an abstract, and the
+    # repository is the abstract's link, not the card's.
+    assert kite.raw_abstract == (
+        "Dec 7 marks the release of Kite, a dataset of wind measurements collected by kites flying over "
+        "the sea; the code is in our repository."
+    )
+    assert (kite.github_url, kite.abstract_links, kite.author_count) == (
+        None,
+        ("https://github.com/kite-wind/kite",),
+        6,
+    )
+    assert sparrow.abstract_links is None
     assert [(p.level, p.reason, p.line_no) for p in result.problems] == [
-        (LEVEL_RECORD, "card title is a URL", 20),
-        (LEVEL_RECORD, "card title is a number", 24),
-        (LEVEL_RECORD, "card abstract is implausibly short", 28),
+        (LEVEL_RECORD, "card title is a URL", 26),
+        (LEVEL_RECORD, "card title is a number", 30),
+        (LEVEL_RECORD, "card abstract is implausibly short", 34),
     ]
 
 
