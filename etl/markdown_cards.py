@@ -297,8 +297,16 @@ def _inline_parts(children: Sequence[Token]) -> tuple[str, str, list[Link]]:
     open_link: tuple[str | None, list[str]] | None = None
     for child in children:
         piece = ""
-        if child.type in ("text", "code_inline"):
+        if child.type == "text":
             piece = child.content
+        elif child.type == "code_inline":
+            piece = child.markup + child.content + child.markup
+        elif child.type in ("em_open", "em_close", "strong_open", "strong_close"):
+            # Cards show plain text: an asterisk or underscore pair in a title or an
+            # abstract is text a capture tool did not escape ("a*b and c*d").
+            piece = child.markup
+        elif child.type == "html_inline":
+            piece = "" if _is_markup_tag(child.content) else child.content  # "List<String>" is text
         elif child.type in ("softbreak", "hardbreak"):
             piece = "\n"
         elif child.type == "link_open":
@@ -309,7 +317,7 @@ def _inline_parts(children: Sequence[Token]) -> tuple[str, str, list[Link]]:
             links.append(Link(open_link[0], "".join(open_link[1])))
             open_link = None
             continue
-        # images, inline HTML, emphasis markers: nothing to keep
+        # images, anchors: nothing to keep
         if not piece:
             continue
         text.append(piece)
@@ -318,6 +326,15 @@ def _inline_parts(children: Sequence[Token]) -> tuple[str, str, list[Link]]:
         else:
             outside.append(piece)
     return "".join(text), "".join(outside), links
+
+
+MARKUP_TAGS = frozenset({"a", "br", "img", "span", "div", "p", "sup", "sub", "b", "i", "em", "strong"})
+
+
+def _is_markup_tag(html: str) -> bool:
+    """``<a id="x">``, ``</a>``, ``<br/>``: page markup a capture tool left, not text."""
+    name = html.strip("</>").split(None, 1)[0].lower().rstrip("/") if html.strip("</>") else ""
+    return name in MARKUP_TAGS
 
 
 def _with_bare_urls(text: str, links: list[Link]) -> tuple[Link, ...]:

@@ -253,6 +253,12 @@ def test_notebook_export_page():
     # An abstract the export cut short stays as cut.
     assert cards[0].raw_abstract.endswith("while halving the cost of infer")
     assert cards[0].raw_title == "Foldwise: Protein Structure Prediction with Sparse Pair Features"
+    # An export is plain text: asterisks and angle brackets in it are characters, not Markdown or HTML.
+    assert cards[1].raw_abstract == (
+        "Side chain packing decides whether a designed protein folds. Coil samples 4*8 conformations per "
+        "residue*step with a diffusion model conditioned on the backbone, written as Map<Residue> in code, "
+        "and beats rotamer libraries on recovery."
+    )
 
 
 def test_trending_page_merges_the_two_copies():
