@@ -492,8 +492,11 @@ def _is_submitted_by(block: Block) -> bool:
 
 def _is_upvote_text(block: Block) -> bool:
     """``-``, ``117``, ``[-] 1``, ``[Upvote``: an upvote count shown before a card."""
-    flat = block.flat.strip("[]() ").lower()
-    return flat in ("upvote", "-") or (bool(flat) and NUMBER_ONLY_RE.match(flat.replace("[-]", "")) is not None)
+    flat = block.flat.lower()
+    rest = flat.replace("[-]", " ").replace("upvote", " ").strip("[]() ")
+    if not rest:  # the upvote word or icon alone, not a lone bracket
+        return bool(flat.strip("[]() "))
+    return NUMBER_ONLY_RE.match(rest) is not None
 
 
 def _is_field(block: Block) -> bool:

@@ -569,3 +569,19 @@ def test_an_ordinary_markdown_document_is_no_papers_page():
     text = (PLAIN_PAGES / "not_a_papers_page.md").read_text(encoding="utf-8")
     assert detect_markdown(text) <= 0.1
     assert parse_cards(text) == CardPage()
+
+
+def test_an_upvote_count_whose_url_line_is_missing_still_counts():
+    url = "https://huggingface.co/papers/2601.00007"
+    text = "\n\n".join(
+        [
+            "Daily Papers",
+            " [-] 7",
+            "Egret: Counting Wading Birds from Drone Footage",
+            url,
+            "Egret counts wading birds in drone footage of wetlands with a detector trained on a few hundred images.",
+            url,
+        ]
+    )
+    (card,) = parse_cards(text).cards
+    assert (card.arxiv_id, card.upvotes, card.line_no) == ("2601.00007", 7, 5)
