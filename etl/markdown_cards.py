@@ -78,6 +78,7 @@ STARS_RE = re.compile(r"GitHub\W*(\d+(?:[.,]\d+)*\s*[kKmM]?)", re.IGNORECASE)
 NUMBER_ONLY_RE = re.compile(r"^[\d\s.,+-]*$")
 # Image placeholders some tools print instead of an image: "[图片：无替代文本]", "[Image: logo]".
 IMAGE_PLACEHOLDER_RE = re.compile(r"\[(?:图片|圖片|image|img|picture)\s*[:：][^\]\n]*\]", re.IGNORECASE)
+BROKEN_LINK_END_RE = re.compile(r"\]\(\s*https?://[^\s()]*\s*\)$|\]\s*\[\s*\d+\s*\]$")  # "…](URL)", "…][37]"
 TRAILING_BREAK_RE = re.compile(r"\\+\s*$")
 INNER_BREAK_RE = re.compile(r"\s*\\+\s+")  # "Engage\  with": a flattened line-break marker
 
@@ -693,7 +694,15 @@ def _title_and_abstract(blocks: list[Block], anchor: int, end: int, crawler: boo
         # "[our repository](https://github.com/…)": the abstract's text keeps only the words.
         links += [url for link, url in body.hrefs() if not link.bare and link is not paper and url not in links]
         index += 1
-    return _Head(title, " ".join(part for part in parts if part) or None, index, href, tuple(links))
+    abstract = _unbracket(" ".join(part for part in parts if part))
+    return _Head(title, abstract or None, index, href, tuple(links))
+
+
+def _unbracket(text: str) -> str:
+    """``[first paragraph … last paragraph](URL)``: a link split by a blank line is no
+    link to the parser, and leaves its brackets in the text; drop them."""
+    tail = BROKEN_LINK_END_RE.search(text)
+    return text[1 : tail.start()].strip() if text.startswith("[") and tail else text
 
 
 def _read_fields(draft: _Draft, blocks: list[Block], prelude: range, body: range) -> None:
