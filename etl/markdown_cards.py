@@ -9,6 +9,22 @@ The Markdown is read by markdown-it-py, once per text: headings, links and their
 hrefs, images and line maps come from its token stream. Regular expressions only read
 plain text after that (a date, a count, a URL printed as text). Nothing here touches
 files or a database.
+
+Card styles read (tests/data/markdown/ has a page of each):
+
+- inline links: ``[101](…login?next=%2Fpapers%2FID)``, ``### [Title](…/papers/ID)``,
+  ``[abstract](…/papers/ID)``, an organisation or ``[- 3 authors](…)``, ``·``, ``May 29[6](…#community)``;
+- reference links: ``### [Title][36]`` with ``[36]: URL`` at the end, or without it when
+  the capture was cut (the card keeps its structure, without a URL);
+- notebook exports: each link's text on a line, its URL alone on a later line;
+- trending cards: ``Submitted by`` a user, ``[Upvote`` / ``117](…)``, ``[GitHub 1.32k](…)``,
+  ``[arXiv Page](…)``, each card shown twice (merged by arXiv id: one card);
+- crawler summaries: ``### Title`` (maybe wrapped onto a second line), abstract,
+  ``- 28 authors``, ``[LINK: GitHub 1.32k](…)``, no link to the paper.
+
+``parse_cards`` gives the cards and the problems (junk that is no card: ``record``; a
+field that cannot be read: ``field``); ``detect_markdown`` says how sure it is that a
+text is such a page.
 """
 
 from __future__ import annotations
@@ -734,6 +750,7 @@ def _read_fields(draft: _Draft, blocks: list[Block], prelude: range, body: range
 
 
 def _read_links(draft: _Draft, blocks: list[Block], index: int) -> None:
+    """Upvotes, comments, repository, arXiv id and organisation from a block's links."""
     block = blocks[index]
     for link, href in block.hrefs():
         found = paper_id(href)
@@ -775,6 +792,7 @@ def _read_links(draft: _Draft, blocks: list[Block], index: int) -> None:
 
 
 def _read_text(draft: _Draft, block: Block) -> None:
+    """The author count and the date (with a comment count glued to it) from a block's text."""
     authors = AUTHORS_RE.search(block.flat)
     if authors:
         draft.set("raw_authors", authors.group(0))
