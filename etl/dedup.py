@@ -19,10 +19,11 @@ split-independent.
 
 *Merge rule* (documented in docs/schema.md): title and abstract come from the
 earliest sighting (earliest listing date, then the file's sha256, then the
-position on the page); the publication date and author count are the value most
-sightings give (ties: the earliest date, the largest count); links are the union,
-one per repository or URL (the smallest URL as the representative). Sightings
-that give another date or count than the one kept are reported as disagreements.
+position on the page); the fields of ``MERGE_RULES`` (publication date, author
+count) are the value most sightings give (ties: the earliest date, the largest
+count); the arXiv id is the cluster's one id; links are the union, one per
+repository or URL (the smallest URL as the representative). Sightings that give
+another value of a voted field than the one kept are reported as disagreements.
 """
 
 from __future__ import annotations
@@ -30,12 +31,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from .records import Link, Paper
+from .links import union_links
+from .records import Paper
 from .transform import folded_text
 
 ABSTRACT_SIMILARITY = 80  # rapidfuzz ratio (0-100) above which two abstracts are one text, revised
@@ -49,7 +51,10 @@ _ENOUGH_WORDS_RE = re.compile(rf"\s*\S+(?:\s+\S+){{{MIN_ABSTRACT_WORDS - 1}}}")
 
 
 def same_paper(a: Paper, b: Paper) -> bool:
-    """Whether two sightings are the same paper (symmetric)."""
+    """Whether two sightings are the same paper (symmetric). Two arXiv ids decide alone:
+    the same id is one paper whatever the titles say, two ids are two papers."""
+    if a.arxiv_id and b.arxiv_id:
+        return a.arxiv_id == b.arxiv_id
     if a.title_key == b.title_key:
         return _abstracts_agree(a, b)
     if a.abstract_key and a.abstract_key == b.abstract_key and _identifies(a.abstract) and _identifies(b.abstract):
@@ -67,6 +72,8 @@ def blocking_keys(paper: Paper) -> list[str]:
     keys = [f"t:{paper.title_key}"]
     if paper.abstract_key and _identifies(paper.abstract):
         keys.append(f"a:{paper.abstract_key}")
+    if paper.arxiv_id:
+        keys.append(f"x:{paper.arxiv_id}")
     return keys
 
 
@@ -107,34 +114,55 @@ def components(papers: Sequence[Paper], joined: Iterable[tuple[int, int]] = (), 
     stored under one paper_id). The first ``settled`` papers were compared with
     each other when they were loaded, so their pairs are not compared again.
     Everything else is decided by ``same_paper`` within blocks.
+
+    arXiv ids: sightings with one id are one paper; a cluster never holds two ids,
+    so a sighting without an id that matches papers with different ids joins only
+    one of them: the first in a fixed order of the pairs (by their keys, not by the
+    order the sightings came in), so that the result does not depend on file order.
     """
-    clusters = _UnionFind(len(papers))
+    clusters = _UnionFind([paper.arxiv_id for paper in papers])
+    by_id: dict[str, list[int]] = defaultdict(list)
+    for index, paper in enumerate(papers):
+        if paper.arxiv_id:
+            by_id[paper.arxiv_id].append(index)
+    for indices in by_id.values():
+        for other in indices[1:]:
+            clusters.union(indices[0], other)
     for first, second in joined:
         clusters.union(first, second)
     # Equal keys and equal title words (which same_paper compares): one paper, compared once.
-    by_signature: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+    by_signature: dict[tuple, list[int]] = defaultdict(list)
     for index, paper in enumerate(papers):
-        by_signature[(paper.title_key, paper.abstract_key, folded_title(paper))].append(index)
+        by_signature[_signature(paper)].append(index)
     for indices in by_signature.values():
         for other in indices[1:]:
             clusters.union(indices[0], other)
     blocks: dict[str, list[int]] = defaultdict(list)
-    for indices in by_signature.values():
-        for key in blocking_keys(papers[indices[0]]):
-            blocks[key].append(indices[0])
-    for representatives in blocks.values():
+    for signature in sorted(by_signature):  # a fixed order of the pairs: see the docstring
+        first_index = by_signature[signature][0]
+        for key in blocking_keys(papers[first_index]):
+            blocks[key].append(first_index)
+    for key in sorted(blocks):
+        representatives = blocks[key]
         for position, first in enumerate(representatives):
             for second in representatives[position + 1 :]:
-                if second < settled:
+                if first < settled and second < settled:
                     continue  # both stored: decided when the later one was loaded
                 if clusters.find(first) != clusters.find(second) and same_paper(papers[first], papers[second]):
                     clusters.union(first, second)
     return [clusters.find(index) for index in range(len(papers))]
 
 
+def _signature(paper: Paper) -> tuple:
+    return (paper.title_key, paper.abstract_key, folded_title(paper), paper.arxiv_id or "")
+
+
 class _UnionFind:
-    def __init__(self, size: int) -> None:
-        self.parent = list(range(size))
+    """Union-find whose clusters hold at most one arXiv id: a union that would join two ids is refused."""
+
+    def __init__(self, ids: Sequence[str | None]) -> None:
+        self.parent = list(range(len(ids)))
+        self.ids = list(ids)  # the cluster's arXiv id, kept at its root
 
     def find(self, item: int) -> int:
         root = item
@@ -144,9 +172,15 @@ class _UnionFind:
             self.parent[item], item = root, self.parent[item]
         return root
 
-    def union(self, first: int, second: int) -> None:
+    def union(self, first: int, second: int) -> bool:
         low, high = sorted((self.find(first), self.find(second)))
+        if low == high:
+            return True
+        if self.ids[low] and self.ids[high] and self.ids[low] != self.ids[high]:
+            return False  # two arXiv ids are two papers
         self.parent[high] = low  # the smallest index is the root: labels do not depend on union order
+        self.ids[low] = self.ids[low] or self.ids[high]
+        return True
 
 
 # --------------------------------------------------------------------------- merge
@@ -178,24 +212,36 @@ class Disagreement:
     kept: object
 
 
+@dataclass(frozen=True)
+class MergeRule:
+    """How a cluster's sightings give one value of a field, and how a disagreement is worded."""
+
+    label: str  # "publication date"
+    prefer: Callable  # breaks a tie between the values most sightings give
+    tie_rule: str  # "the earliest": how that tie-break reads in a reject
+
+
+# The fields voted on across sightings (the rest come from the earliest sighting, or are a union).
+MERGE_RULES: dict[str, MergeRule] = {
+    "published_on": MergeRule("publication date", min, "the earliest"),
+    "author_count": MergeRule("author count", max, "the largest"),
+}
+
+
 def merge(members: Sequence[Member]) -> tuple[Paper, list[Disagreement]]:
     """The paper row for a cluster, and the sightings that disagree with it."""
     first = min(members, key=lambda m: m.rank).paper
-    published_on = _vote([m.paper.published_on for m in members], prefer=min)
-    author_count = _vote([m.paper.author_count for m in members], prefer=max)
+    voted = {name: _vote([getattr(m.paper, name) for m in members], rule.prefer) for name, rule in MERGE_RULES.items()}
     paper = Paper(
         title=first.title,
         title_key=first.title_key,
         abstract=first.abstract,
-        published_on=published_on,
-        author_count=author_count,
         links=union_links(link for m in members for link in m.paper.links),
         abstract_key=first.abstract_key,
+        arxiv_id=next((m.paper.arxiv_id for m in members if m.paper.arxiv_id), None),
+        **voted,
     )
-    disagreements = [
-        *_disagreements(members, "published_on", published_on),
-        *_disagreements(members, "author_count", author_count),
-    ]
+    disagreements = [found for name, kept in voted.items() for found in _disagreements(members, name, kept)]
     return paper, disagreements
 
 
@@ -218,13 +264,3 @@ def _vote(values: list, prefer: Callable) -> object:
         return None
     top = max(counts.values())
     return prefer(v for v, n in counts.items() if n == top)
-
-
-def union_links(links: Iterable[Link]) -> tuple[Link, ...]:
-    """One link per repository or URL (the smallest URL represents it), sorted."""
-    chosen: dict[Hashable, Link] = {}
-    for link in links:
-        kept = chosen.get(link.identity)
-        if kept is None or link.url < kept.url:
-            chosen[link.identity] = link
-    return tuple(sorted(chosen.values(), key=lambda link: (link.kind, link.identity)))

@@ -9,9 +9,11 @@ does can damage a URL. No link is invented: only explicit URLs (with a scheme,
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable, Iterable
+from dataclasses import replace
 from urllib.parse import urlsplit
 
-from .records import LINK_GIST, LINK_GITHUB_PAGES, LINK_GITHUB_REPO, LINK_OTHER, Link
+from .records import FOUND_IN_BOTH, LINK_GIST, LINK_GITHUB_PAGES, LINK_GITHUB_REPO, LINK_OTHER, Link
 
 # A URL ends at white space, at braces (capture artefacts such as "{here}" and
 # "URL{URL}" follow URLs directly), at characters that cannot stand in one, and at
@@ -137,3 +139,23 @@ def github_repo(segments: list[str]) -> str | None:
     if not REPO_NAME_RE.match(name) or name in {".", ".."}:
         return None
     return f"{owner}/{name}".lower()
+
+
+def links_from_urls(urls: Iterable[str]) -> tuple[Link, ...]:
+    """Links from URLs given one by one (a card's GitHub link, the targets of Markdown links
+    inside an abstract), normalised and classified as links found in text are."""
+    return extract_links(" ".join(urls))
+
+
+def union_links(links: Iterable[Link]) -> tuple[Link, ...]:
+    """One link per repository or URL (the smallest URL represents it), sorted. A link found
+    both in an abstract and as a card's own link is found in ``both``."""
+    chosen: dict[Hashable, Link] = {}
+    for link in links:
+        kept = chosen.get(link.identity)
+        if kept is None:
+            chosen[link.identity] = link
+            continue
+        found_in = kept.found_in if kept.found_in == link.found_in else FOUND_IN_BOTH
+        chosen[link.identity] = replace(min(kept, link, key=lambda one: one.url), found_in=found_in)
+    return tuple(sorted(chosen.values(), key=lambda link: (link.kind, link.identity)))

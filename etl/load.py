@@ -17,15 +17,15 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from .dedup import Disagreement, Member, blocking_keys, components, merge, sighting_rank
+from .dedup import MERGE_RULES, Disagreement, Member, blocking_keys, components, merge, sighting_rank
 from .errors import InputError
 from .formats.base import CaptureFormat
-from .records import LEVEL_FIELD, PAGE_UNKNOWN, Capture, Paper, Problem, RawRecord, Sighting, excerpt
+from .records import LEVEL_FIELD, PAGE_UNKNOWN, Capture, CardFacts, Paper, Problem, RawRecord, Sighting, excerpt
 from .schema import capture_formats, etl_runs, listings, paper_links, papers, rejects, source_files
 from .transform import record_from_listing, transform_record, year_bound
 
@@ -358,9 +358,15 @@ class _Stored:
 
 def _stored_members(conn: Connection, new: list[Member]) -> _Stored:
     title_keys = sorted({m.paper.title_key for m in new})
-    abstract_keys = sorted({m.paper.abstract_key for m in new if len(blocking_keys(m.paper)) > 1})
+    abstract_keys = sorted({key[2:] for m in new for key in blocking_keys(m.paper) if key.startswith("a:")})
+    arxiv_ids = sorted({m.paper.arxiv_id for m in new if m.paper.arxiv_id})
     candidate_ids: set[int] = set()
-    for statement, keys in ((_PAPERS_BY_TITLE_KEY, title_keys), (_PAPERS_BY_ABSTRACT_KEY, abstract_keys)):
+    lookups = (
+        (_PAPERS_BY_TITLE_KEY, title_keys),
+        (_PAPERS_BY_ABSTRACT_KEY, abstract_keys),
+        (_PAPERS_BY_ARXIV_ID, arxiv_ids),
+    )
+    for statement, keys in lookups:
         for chunk in chunks(keys):
             candidate_ids.update(conn.execute(statement, {"keys": chunk}).scalars())
     stored = _Stored([], [], [], {}, defaultdict(set))
@@ -379,7 +385,7 @@ def _stored_members(conn: Connection, new: list[Member]) -> _Stored:
     for chunk in chunks(ids):
         stored.rows.update((row.paper_id, row) for row in conn.execute(_PAPERS_BY_ID, {"ids": chunk}))
         for link in conn.execute(_LINKS_BY_PAPER, {"ids": chunk}):
-            stored.links[link.paper_id].add((link.url, link.kind, link.repo))
+            stored.links[link.paper_id].add(tuple(getattr(link, name) for name in LINK_COLUMNS))
     return stored
 
 
@@ -390,9 +396,12 @@ def _sightings_of(conn: Connection, paper_ids: list[int]) -> Iterator[sa.Row]:
 
 
 def _member_from_row(row: sa.Row) -> Member:
-    record = record_from_listing(row.position, row.line_no, row.raw_title, row.raw_abstract, row.raw_meta)
+    card = _card_from_row(row)
+    record = record_from_listing(row.position, row.line_no, row.raw_title, row.raw_abstract, row.raw_meta, card)
     bound = _stored_year_bound(row) if record.raw_published is not None else None
-    paper = _transform_text(record.raw_title, record.raw_abstract, record.raw_authors, record.raw_published, bound)
+    paper = _transform_text(
+        record.raw_title, record.raw_abstract, record.raw_authors, record.raw_published, bound, _identity(card)
+    )
     if paper is None:
         # Rules changed so that this stored title has no letter or digit left: keep the sighting
         # as a paper of its own (a key no other sighting can have) rather than fail or merge it.
@@ -413,6 +422,11 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
     return value.replace(tzinfo=dt.UTC) if value is not None and value.tzinfo is None else value
 
 
+def _identity(card: CardFacts) -> CardFacts:
+    """The card values a Paper depends on (its id and links): a smaller cache key."""
+    return CardFacts(arxiv_id=card.arxiv_id, github_url=card.github_url, abstract_urls=card.abstract_urls)
+
+
 @functools.lru_cache(maxsize=2000)  # recent stored sightings: a paper seen again soon is read again
 def _transform_text(
     raw_title: str,
@@ -420,20 +434,20 @@ def _transform_text(
     raw_authors: str | None,
     raw_published: str | None,
     bound: dt.date | None = None,
+    card: CardFacts | None = None,
 ):
-    record = RawRecord(0, 0, raw_title, raw_abstract, raw_authors=raw_authors, raw_published=raw_published)
+    record = RawRecord(
+        0, 0, raw_title, raw_abstract, raw_authors=raw_authors, raw_published=raw_published, card=card or CardFacts()
+    )
     return transform_record(record, bound)[0]
 
 
 def _disagreement_problem(disagreement: Disagreement) -> Problem:
-    name, tie_rule = {
-        "published_on": ("publication date", "the earliest"),
-        "author_count": ("author count", "the largest"),
-    }[disagreement.field]
+    rule = MERGE_RULES[disagreement.field]
     others = ", ".join(map(str, disagreement.others))
     reason = (
-        f"{name} {disagreement.value} disagrees with {others} given by another sighting of the same paper;"
-        f" kept {disagreement.kept} (the value most sightings give, on a tie {tie_rule})"
+        f"{rule.label} {disagreement.value} disagrees with {others} given by another sighting of the same paper;"
+        f" kept {disagreement.kept} (the value most sightings give, on a tie {rule.tie_rule})"
     )
     return Problem(LEVEL_FIELD, reason, disagreement.member.line_no, excerpt(disagreement.member.paper.title))
 
@@ -468,7 +482,7 @@ def _stage_update(writes: _StoredPaperWrites, paper_id: int, paper: Paper, store
     values = _paper_values(paper)
     row = stored.rows.get(paper_id)
     changed = row is None or any(getattr(row, name) != value for name, value in values.items())
-    if stored.links.get(paper_id, set()) != {(link.url, link.kind, link.repo) for link in paper.links}:
+    if stored.links.get(paper_id, set()) != {tuple(_link_values(link).values()) for link in paper.links}:
         writes.relinked[paper_id] = paper
         changed = True
     if changed:  # updated_at moves with the row or its links
@@ -505,22 +519,30 @@ def _reserve_paper_ids(conn: Connection, count: int) -> list[int]:
     return list(range(largest + 1, largest + 1 + count))
 
 
+# The papers columns a Paper fills, and the listings columns a sighting's card fills: derived from
+# the tables and the dataclasses, so that a new column is its table, its migration and its dataclass.
+PAPER_COLUMNS = tuple(c.name for c in papers.c if c.name in {f.name for f in fields(Paper)})
+CARD_COLUMNS = tuple(c.name for c in listings.c if c.name in {f.name for f in fields(CardFacts)})
+LINK_COLUMNS = tuple(c.name for c in paper_links.c if c.name != "paper_id")
+URL_SEPARATOR = "\n"  # listings.abstract_urls: the URLs of the abstract's links, one a line
+
+
 def _paper_values(paper: Paper) -> dict:
-    return {
-        "title": paper.title,
-        "title_key": paper.title_key,
-        "abstract": paper.abstract,
-        "published_on": paper.published_on,
-        "author_count": paper.author_count,
-    }
+    return {name: getattr(paper, name) for name in PAPER_COLUMNS}
 
 
 def _link_rows(paper_id: int, paper: Paper) -> list[dict]:
-    return [{"paper_id": paper_id, "url": link.url, "kind": link.kind, "repo": link.repo} for link in paper.links]
+    return [{"paper_id": paper_id, **_link_values(link)} for link in paper.links]
+
+
+def _link_values(link) -> dict:
+    return {name: getattr(link, name) for name in LINK_COLUMNS}
 
 
 def _listing_row(source_file_id: int, paper_id: int, sighting: Sighting) -> dict:
     record = sighting.record
+    card = {name: getattr(sighting.card, name) for name in CARD_COLUMNS}
+    card["abstract_urls"] = URL_SEPARATOR.join(sighting.card.abstract_urls) or None
     return {
         "source_file_id": source_file_id,
         "position": record.position,
@@ -529,10 +551,16 @@ def _listing_row(source_file_id: int, paper_id: int, sighting: Sighting) -> dict
         "raw_title": record.raw_title,
         "raw_abstract": record.raw_abstract,
         "raw_meta": record.raw_meta,
-        "comments": sighting.comments,
         "title_key": sighting.paper.title_key,
         "abstract_key": sighting.paper.abstract_key,
+        **card,
     }
+
+
+def _card_from_row(row: sa.Row) -> CardFacts:
+    values = {name: getattr(row, name) for name in CARD_COLUMNS}
+    values["abstract_urls"] = tuple(row.abstract_urls.split(URL_SEPARATOR)) if row.abstract_urls else ()
+    return CardFacts(**values)
 
 
 # --------------------------------------------------------------------------- rebuild
@@ -565,7 +593,10 @@ def rebuild_papers(engine: Engine) -> RebuildCounts:
         new_papers: list[tuple[int, Paper]] = []
         paper_ids: dict[int, int] = {}
         writes = _StoredPaperWrites()
+        changed = 0
         conn.execute(paper_links.delete())
+        # An id may move to another paper_id: clear them all first (papers.arxiv_id is unique), write them back below.
+        conn.execute(papers.update().where(papers.c.arxiv_id.is_not(None)).values(arxiv_id=None))
         for label in sorted(clusters, key=lambda lb: min(members[i].rank for i in clusters[lb])):
             paper, _ = merge([members[i] for i in clusters[label]])
             reusable = sorted({rows[i].paper_id for i in clusters[label]} - claimed)
@@ -576,7 +607,10 @@ def rebuild_papers(engine: Engine) -> RebuildCounts:
             claimed.add(reusable[0])
             writes.relinked[reusable[0]] = paper  # every link was cleared above
             values = _paper_values(paper)
-            if any(getattr(stored[reusable[0]], name) != value for name, value in values.items()):
+            row = stored[reusable[0]]
+            differs = any(getattr(row, name) != value for name, value in values.items())
+            changed += differs
+            if differs or row.arxiv_id is not None:  # its id was cleared above: write it back
                 writes.updates.append({"paper_id": reusable[0], **values})
         writes.apply(conn, now)
         paper_ids.update(_insert_papers(conn, new_papers, now))
@@ -584,7 +618,7 @@ def rebuild_papers(engine: Engine) -> RebuildCounts:
         orphans = sorted(set(stored) - claimed)
         for chunk in chunks(orphans):
             conn.execute(papers.delete().where(papers.c.paper_id.in_(chunk)))
-    return RebuildCounts(len(rows), len(clusters), len(writes.updates) + len(new_papers) + len(orphans))
+    return RebuildCounts(len(rows), len(clusters), changed + len(new_papers) + len(orphans))
 
 
 def _all_sightings(conn: Connection) -> Iterator[sa.Row]:
@@ -603,6 +637,7 @@ def _sightings_query() -> sa.Select:
         listings.c.raw_meta,
         listings.c.title_key,
         listings.c.abstract_key,
+        *(listings.c[name] for name in CARD_COLUMNS),
         source_files.c.path,
         source_files.c.sha256,
         source_files.c.listed_on,
@@ -618,6 +653,9 @@ _PAPERS_BY_TITLE_KEY = sa.select(listings.c.paper_id).where(
 )
 _PAPERS_BY_ABSTRACT_KEY = sa.select(listings.c.paper_id).where(
     listings.c.abstract_key.in_(sa.bindparam("keys", expanding=True))
+)
+_PAPERS_BY_ARXIV_ID = sa.select(listings.c.paper_id).where(
+    listings.c.arxiv_id.in_(sa.bindparam("keys", expanding=True))
 )
 _PAPERS_BY_ID = sa.select(papers).where(papers.c.paper_id.in_(sa.bindparam("ids", expanding=True)))
 _LINKS_BY_PAPER = sa.select(paper_links).where(paper_links.c.paper_id.in_(sa.bindparam("ids", expanding=True)))

@@ -35,14 +35,14 @@ from .errors import InputError, LayoutError, ParserProcessError
 from .extract import Fingerprint, iter_lines, open_capture
 from .formats import PageStream
 from .records import LEVEL_FIELD, LEVEL_RECORD, Capture, ListingDate, Problem, Sighting
-from .transform import parse_comments, resolve_listed_on, transform_record, year_bound
+from .transform import resolve_listed_on, sighting_card, transform_record, year_bound
 
 log = logging.getLogger(__name__)
 
 CHUNK_SIGHTINGS = 200  # sightings per message from the worker (about 0.7 MB pickled)
 PIPE_BYTES = 1 << 20  # what the pipe from the worker holds: the worker runs about this far ahead
 STOP_SECONDS = 5.0  # how long a stopping worker is waited for before it is killed
-DIGEST_VERSION = b"papers-etl parse digest 2"  # 2: capture facts (page URL, kind, capture time), comments
+DIGEST_VERSION = b"papers-etl parse digest 2"  # 2: capture facts (page URL, kind, capture time), card values
 
 RecordsRead = Callable[[int], None]
 
@@ -108,7 +108,7 @@ def _sightings(page: PageStream, parsed: ParsedFile, hashed: _HashedChunks) -> I
             parsed.tally.add(found)
             if paper is not None:
                 parsed.tally.records += 1
-                sighting = Sighting(record, paper, parse_comments(record))
+                sighting = Sighting(record, paper, sighting_card(record))
                 digest.add_sighting(sighting)
                 yield sighting
         parsed.problems.extend(page.problems)
@@ -192,14 +192,15 @@ class _Digest:
                 record.raw_title,
                 record.raw_abstract,
                 record.raw_meta,
-                sighting.comments,
+                sighting.card,
                 paper.title,
                 paper.title_key,
                 paper.abstract,
                 paper.abstract_key,
                 paper.published_on,
                 paper.author_count,
-                tuple((link.url, link.kind, link.repo) for link in paper.links),
+                tuple((link.url, link.kind, link.repo, link.found_in) for link in paper.links),
+                paper.arxiv_id,
             )
         )
 

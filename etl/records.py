@@ -58,6 +58,24 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class CardFacts:
+    """What a paper's card shows besides its title, abstract, author line and date:
+    one sighting's values (``listings`` columns of the same names), as the page printed them."""
+
+    arxiv_id: str | None = None  # "2606.00683", from the card's link to huggingface.co/papers/… or arxiv.org
+    upvotes: int | None = None
+    comments: int | None = None
+    github_url: str | None = None  # the card's own GitHub link (a paper_links row, found_in 'card')
+    github_stars: int | None = None
+    submitted_by: str | None = None
+    organization: str | None = None
+    abstract_urls: tuple[str, ...] = ()  # URLs of links inside the abstract, whose text alone is in raw_abstract
+
+
+NO_CARD = CardFacts()
+
+
+@dataclass(frozen=True)
 class RawRecord:
     """One paper as it stands on the page, text untouched (a field wrapped over
     several lines is joined with a space)."""
@@ -72,6 +90,7 @@ class RawRecord:
     published_line_no: int | None = None
     raw_comments: str | None = None  # a comment count printed on its own line after the date
     comments_line_no: int | None = None
+    card: CardFacts = NO_CARD  # formats that read cards (Markdown, the API) fill it
 
     @property
     def raw_meta(self) -> str | None:
@@ -103,11 +122,18 @@ class Page:
     capture: Capture = field(default_factory=Capture)
 
 
+FOUND_IN_ABSTRACT = "abstract"
+FOUND_IN_CARD = "card"
+FOUND_IN_BOTH = "both"
+FOUND_IN = (FOUND_IN_ABSTRACT, FOUND_IN_CARD, FOUND_IN_BOTH)
+
+
 @dataclass(frozen=True)
 class Link:
     url: str  # normalised (links.normalise_url)
     kind: str
     repo: str | None = None  # lowercase "owner/name" for a GitHub repository
+    found_in: str = FOUND_IN_ABSTRACT  # in the abstract's text, as the card's own link, or both
 
     @property
     def identity(self) -> str:
@@ -129,6 +155,7 @@ class Paper:
     # The title's folded words, space separated (transform.folded_text), when the transform
     # computed them on the way to title_key: saves deduplication recomputing them. Not data.
     folded_title: str = field(default="", compare=False, repr=False)
+    arxiv_id: str | None = None  # the paper's identity where a card gives it (etl.dedup)
 
 
 @dataclass(frozen=True)
@@ -137,7 +164,7 @@ class Sighting:
 
     record: RawRecord
     paper: Paper
-    comments: int | None = None  # the comment count printed on the card (listings.comments)
+    card: CardFacts = NO_CARD  # this sighting's card values (comment count read from text pages too)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from sqlalchemy import (
     Text,
 )
 
-from .records import LEVELS, LINK_KINDS, LISTED_ON_SOURCES, PAGE_KINDS, PAGE_UNKNOWN
+from .records import FOUND_IN, FOUND_IN_ABSTRACT, LEVELS, LINK_KINDS, LISTED_ON_SOURCES, PAGE_KINDS, PAGE_UNKNOWN
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -34,7 +34,7 @@ NAMING_CONVENTION = {
 
 # The Alembic revision these Tables describe: a database at another revision is
 # refused or upgraded. tests/test_schema.py checks that it is the head of migrations/.
-SCHEMA_REVISION = "0006"
+SCHEMA_REVISION = "0007"
 
 RUN_STATUSES = ("running", "succeeded", "partial", "failed")
 
@@ -112,6 +112,8 @@ papers = Table(
     Column("abstract", Text, nullable=False),
     Column("published_on", Date, index=True),
     Column("author_count", Integer),
+    # The arXiv id cards give ("2606.00683"): one id is one paper (etl.dedup); NULL when no sighting gave one.
+    Column("arxiv_id", Text, unique=True, index=True),
     _timestamp("created_at"),
     _timestamp("updated_at"),
     CheckConstraint("author_count IS NULL OR author_count > 0", name="author_count_positive"),
@@ -124,7 +126,9 @@ paper_links = Table(
     Column("url", Text, primary_key=True),
     Column("kind", String(16), nullable=False),
     Column("repo", Text, index=True),
+    Column("found_in", String(16), nullable=False, server_default=FOUND_IN_ABSTRACT),
     CheckConstraint(_one_of("kind", LINK_KINDS), name="kind"),
+    CheckConstraint(_one_of("found_in", FOUND_IN), name="found_in"),
     CheckConstraint(f"(kind = '{LINK_KINDS[0]}') = (repo IS NOT NULL)", name="repo_iff_github_repo"),
 )
 
@@ -138,7 +142,15 @@ listings = Table(
     Column("raw_title", Text, nullable=False),
     Column("raw_abstract", Text, nullable=False),
     Column("raw_meta", Text),
-    Column("comments", Integer),  # the comment count the card printed, as of this capture
+    # What the card showed at this capture (etl.records.CardFacts): a point of each paper's time series.
+    Column("comments", Integer),
+    Column("upvotes", Integer),
+    Column("arxiv_id", Text, index=True),
+    Column("github_url", Text),
+    Column("github_stars", Integer),
+    Column("submitted_by", Text),
+    Column("organization", Text),
+    Column("abstract_urls", Text),
     # Blocking keys of this sighting (etl.dedup): where a new sighting's candidates are looked up.
     Column("title_key", Text, nullable=False, index=True),
     Column("abstract_key", Text, nullable=False, index=True),

@@ -15,6 +15,7 @@ import hashlib
 import logging
 import re
 import unicodedata
+from dataclasses import replace
 
 from dateutil import parser as dateparser
 from pylatexenc import latex2text
@@ -22,15 +23,21 @@ from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec
 
 from .formats.banners import LISTING_DATE_RE, MONTHS
 from .formats.card_lines import AUTHOR_COUNT_RE, COUNT_LINE_RE, DATE_LINE_RE, is_author_line, is_date_line
-from .links import URL_RE, extract_links, may_hold_links, strip_trailing_punctuation
+from .links import URL_RE, extract_links, links_from_urls, may_hold_links, strip_trailing_punctuation, union_links
 from .records import (
+    FOUND_IN_CARD,
     LEVEL_FIELD,
     LEVEL_RECORD,
     LISTED_ON_FILE_NAME,
     LISTED_ON_HEADER,
     LISTED_ON_OPTION,
     LISTED_ON_PAGE_URL,
+    NO_CARD,
+    PAGE_SEARCH,
+    PAGE_TRENDING,
     Capture,
+    CardFacts,
+    Link,
     ListingDate,
     Paper,
     Problem,
@@ -91,6 +98,8 @@ _EXTRA_MACROS = [
 ]
 # Two defaults that differ in every field: a part the text does not give shows up as a difference.
 _PROBE_DEFAULTS = (dt.datetime(2001, 1, 1), dt.datetime(2002, 2, 2))
+# Search results and the trending page print the day they were viewed, not a listing date.
+UNLISTED_PAGE_KINDS = (PAGE_SEARCH, PAGE_TRENDING)
 # A header date is resolved to a year at most this far before the file's mtime (covers Feb 29).
 HEADER_YEAR_LOOKBACK = 8
 
@@ -346,6 +355,15 @@ def parse_author_count(raw: str) -> int | None:
     return None  # an organisation's name
 
 
+def sighting_card(record: RawRecord) -> CardFacts:
+    """This sighting's card values: those a card-reading format gave, and the comment count a
+    plain-text page prints after the date (or on the next line)."""
+    if record.card.comments is not None:
+        return record.card
+    comments = parse_comments(record)
+    return record.card if comments is None else replace(record.card, comments=comments)
+
+
 def parse_comments(record: RawRecord) -> int | None:
     """The comment count a card prints after its date or on the line after it, or None."""
     if record.raw_comments is not None:
@@ -416,15 +434,27 @@ def transform_record(record: RawRecord, year_bound: dt.date | None = None) -> tu
         abstract=abstract,
         published_on=published_on,
         author_count=author_count,
-        links=extract_links(record.raw_abstract or ""),
+        links=_record_links(record),
         abstract_key=_abstract_key_of_clean_text(abstract),
         folded_title=" ".join(title_words),
+        arxiv_id=record.card.arxiv_id,
     )
     return paper, problems
 
 
+def _record_links(record: RawRecord) -> tuple[Link, ...]:
+    """Links in the abstract's text and in its Markdown links, and the card's own GitHub link."""
+    links = extract_links(record.raw_abstract or "")
+    card = record.card
+    if card.abstract_urls:
+        links = (*links, *links_from_urls(card.abstract_urls))
+    if card.github_url:
+        links = (*links, *(replace(link, found_in=FOUND_IN_CARD) for link in links_from_urls([card.github_url])))
+    return union_links(links) if card.abstract_urls or card.github_url else links
+
+
 def record_from_listing(
-    position: int, line_no: int, raw_title: str, raw_abstract: str, raw_meta: str | None
+    position: int, line_no: int, raw_title: str, raw_abstract: str, raw_meta: str | None, card: CardFacts = NO_CARD
 ) -> RawRecord:
     """A RawRecord back from its ``listings`` row (for rebuilds). The metadata lines are
     in page order: the author line (or the organisation printed in its place), the date,
@@ -439,7 +469,7 @@ def record_from_listing(
             fields["raw_published"] = line
         else:
             fields["raw_comments"] = line
-    return RawRecord(position, line_no, raw_title, raw_abstract, **fields)
+    return RawRecord(position, line_no, raw_title, raw_abstract, **fields, card=card)
 
 
 def _starts_with_month(line: str) -> bool:
@@ -480,7 +510,7 @@ def resolve_listed_on(
     if from_name is not None:
         return ListingDate(from_name, LISTED_ON_FILE_NAME)
     latest = year_bound(None, capture, mtime)
-    if header_date is None or latest is None:
+    if header_date is None or latest is None or (capture is not None and capture.page_kind in UNLISTED_PAGE_KINDS):
         return ListingDate(None, None)
     match = LISTING_DATE_RE.match(header_date.strip())
     month = MONTHS.get(match["month"].casefold()) if match else None

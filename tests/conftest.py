@@ -26,6 +26,7 @@ TESTS = Path(__file__).parent
 DATA = TESTS / "data"
 PROJECT_ROOT = TESTS.parent
 SEEDS = PROJECT_ROOT.parent / "shared" / "seeds"
+CAPTURES = PROJECT_ROOT.parent / "shared" / "captures"
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
 REQUIRE_POSTGRES = os.environ.get("PAPERS_ETL_REQUIRE_POSTGRES") == "1"
 
@@ -117,6 +118,13 @@ def seeds() -> Path:
     if not SEEDS.is_dir():
         pytest.skip(f"the real captures are not here ({SEEDS}); CI and developer machines have ../shared/seeds")
     return SEEDS
+
+
+@pytest.fixture
+def real_captures() -> Path:
+    if not CAPTURES.is_dir():
+        pytest.skip(f"the real Markdown captures are not here ({CAPTURES}); CI and developer machines have them")
+    return CAPTURES
 
 
 @pytest.fixture

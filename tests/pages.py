@@ -63,3 +63,28 @@ def write_big_daily_page(path, megabytes: int) -> int:
             out.write(f"Streaming Study {count}\n\n{count} {abstract}\n\n")
             count += 1
     return count
+
+
+MARKDOWN_BANNER = [
+    "new",
+    "Get trending papers in your email inbox!",
+    "[Subscribe](https://huggingface.co/login?next=%2Fpapers)",
+    "# Daily Papers",
+]
+
+
+def markdown_page(listing_date: str, cards: list[tuple]) -> str:
+    """A web-to-markdown capture of a daily page. cards: (title, abstract, arxiv_id, upvotes, authors, date);
+    upvotes None prints "-", authors is a count, and the date is printed as given."""
+    blocks = [*MARKDOWN_BANNER, listing_date]
+    for title, abstract, arxiv_id, upvotes, authors, published in cards:
+        paper = f"https://huggingface.co/papers/{arxiv_id}"
+        blocks += [
+            f"[{'-' if upvotes is None else upvotes}](https://huggingface.co/login?next=%2Fpapers%2F{arxiv_id})",
+            f"### [{title}]({paper})",
+            f"[{abstract}]({paper})",
+            f"[- {authors} authors]({paper})",
+            "·",
+            published,
+        ]
+    return "\n\n".join(blocks) + "\n"

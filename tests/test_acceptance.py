@@ -182,3 +182,104 @@ def test_latex_in_seed_titles_and_abstracts_becomes_text(loaded):
     assert query(engine, "SELECT count(*) FROM papers WHERE abstract LIKE '%{here}%'") == [(0,)]
     assert query(engine, "SELECT count(*) FROM papers WHERE abstract LIKE '%Rényi%'") == [(1,)]
     assert query(engine, "SELECT count(*) FROM listings WHERE raw_abstract LIKE '%R\\''enyi%' ESCAPE '!'") == [(1,)]
+
+
+# --------------------------------------------------------------------------- the real Markdown captures
+#
+# ../shared/captures holds three pages as capture tools wrote them, read by hand:
+# - firecrawl_search_source-citations.md: a search page (?q=source citations), 8 cards;
+#   upvotes 101, 173, 1 on cards 1, 2 and 4, "-" on the others; comments 6, 9, 1 glued to the
+#   dates of those three; organisations instead of an author count on those three; "May 29"
+#   and "Sep 9" printed without a year (captured 2026-10-02); a title wrapped with "\ ".
+# - notebooklm_search_intercode-bash.md: a search page in a notebook export (each link's URL on
+#   its own line), 9 cards; Google instead of an author count on the last.
+# - structured_html_trending.md: the trending page, 8 headings that are 4 cards shown twice;
+#   submitters, organisations, "Published on …" dates, card GitHub links with their stars.
+
+CAPTURES = {
+    "firecrawl_search_source-citations.md": ("search", 8),
+    "notebooklm_search_intercode-bash.md": ("search", 9),
+    "structured_html_trending.md": ("trending", 4),
+}
+UPVOTES = {
+    "firecrawl_search_source-citations.md": [101, 173, None, 1, None, None, None, None],
+    "notebooklm_search_intercode-bash.md": [1, None, None, None, None, 2, 19, None, 5],
+    "structured_html_trending.md": [117, 25, 149, 22],
+}
+COMMENTS = {
+    "firecrawl_search_source-citations.md": [6, 9, None, 1, None, None, None, None],
+    "notebooklm_search_intercode-bash.md": [None, None, None, None, None, None, 2, None, 1],
+    "structured_html_trending.md": [None, None, None, None],
+}
+AUTHOR_COUNTS = {
+    "firecrawl_search_source-citations.md": [None, None, 3, None, 10, 9, 5, 6],
+    "notebooklm_search_intercode-bash.md": [2, 4, 6, 4, 6, 4, 3, 6, None],
+    "structured_html_trending.md": [None, None, 4, None],
+}
+CARD_REPOSITORIES = [
+    ("2412.20138", "tauricresearch/tradingagents", 110000),
+    ("2609.05415", "friedrich-m/unimate", 1540),
+    ("2609.18063", "edge0-ai/edge0", 3290),
+    ("2610.05608", "kandinskylab/kandinsky-6", 131),
+]
+
+
+@pytest.fixture
+def markdown_loaded(engine, real_captures):
+    summary = run_load(engine, [real_captures])
+    return engine, summary
+
+
+def per_file(engine, column: str) -> dict[str, list]:
+    found: dict[str, list] = {}
+    sql = (
+        f"SELECT f.path, {column} FROM listings l JOIN papers p USING (paper_id)"
+        " JOIN source_files f USING (source_file_id) ORDER BY f.path, l.position"
+    )
+    for path, value in query(engine, sql):
+        found.setdefault(path.rsplit("/", 1)[-1], []).append(value)
+    return found
+
+
+def test_each_markdown_capture_loads_card_by_card(markdown_loaded):
+    engine, summary = markdown_loaded
+    assert (summary.status, summary.counts["files_loaded"], summary.rejects) == ("succeeded", 3, 0)
+    files = query(engine, "SELECT path, layout, page_kind, listed_on, record_count FROM source_files")
+    assert {p.rsplit("/", 1)[-1]: (layout, kind, count) for p, layout, kind, _, count in files} == {
+        name: ("markdown", kind, count) for name, (kind, count) in CAPTURES.items()
+    }
+    assert {listed_on for *_, listed_on, _ in files} == {None}  # search and trending pages list nothing
+    assert query(engine, "SELECT count(*), count(DISTINCT arxiv_id) FROM papers") == [(21, 21)]
+    assert per_file(engine, "l.upvotes") == UPVOTES
+    assert per_file(engine, "l.comments") == COMMENTS
+    assert per_file(engine, "p.author_count") == AUTHOR_COUNTS
+
+
+def test_markdown_cards_give_ids_organisations_dates_and_repositories(markdown_loaded):
+    engine, _ = markdown_loaded
+    occ = query(
+        engine,
+        "SELECT p.title, p.published_on, l.organization FROM papers p JOIN listings l USING (paper_id)"
+        " WHERE p.arxiv_id = '2606.00683'",
+        published_on=sa.Date,
+    )
+    assert occ == [("OCC-RAG: Optimal Cognitive Core for Faithful Question Answering", dt.date(2026, 5, 29), "OCC")]
+    wrapped = query(engine, "SELECT title FROM papers WHERE arxiv_id = '2502.20581'")
+    assert wrapped == [("The Noisy Path from Source to Citation: Measuring How Scholars Engage with Past Research",)]
+    repositories = query(
+        engine,
+        "SELECT p.arxiv_id, k.repo, l.github_stars FROM paper_links k JOIN papers p USING (paper_id)"
+        " JOIN listings l USING (paper_id) WHERE k.found_in = 'card' ORDER BY p.arxiv_id",
+    )
+    assert repositories == CARD_REPOSITORIES
+    submitters = query(engine, "SELECT submitted_by FROM listings WHERE submitted_by IS NOT NULL ORDER BY 1")
+    assert submitters == [("Linzhan",), ("bupalinyu",), ("vvasilev",)]
+
+
+def test_markdown_captures_and_seeds_load_together_and_again_change_nothing(engine, real_captures, seeds):
+    first = run_load(engine, [real_captures, seeds])
+    assert (first.status, query(engine, "SELECT count(*) FROM papers")) == ("succeeded", [(225,)])
+    tables = ("papers", "paper_links", "source_files", "listings")
+    before = {t: query(engine, f"SELECT * FROM {t} ORDER BY 1, 2") for t in tables}
+    assert run_load(engine, [real_captures, seeds]).counts["files_skipped"] == 8
+    assert {t: query(engine, f"SELECT * FROM {t} ORDER BY 1, 2") for t in tables} == before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 
@@ -156,3 +157,54 @@ def test_union_links_keeps_one_link_per_repository():
         Link("https://x.org", LINK_OTHER),
     )
     assert union_links(reversed(links)) == union_links(links)
+
+
+# --------------------------------------------------------------------------- arXiv ids
+
+
+def with_id(found, arxiv_id: str | None):
+    return dataclasses.replace(found, arxiv_id=arxiv_id)
+
+
+def groups_in_every_order(papers) -> frozenset:
+    """The clusters (as sets of input indices), checked to be the same for every input order."""
+    expected = None
+    for order in itertools.permutations(range(len(papers))):
+        labels = components([papers[i] for i in order])
+        groups = frozenset(frozenset(order[i] for i, lb in enumerate(labels) if lb == label) for label in set(labels))
+        expected = expected or groups
+        assert groups == expected
+    return expected
+
+
+def test_one_arxiv_id_is_one_paper_even_under_a_revised_title():
+    first = with_id(paper("Sparse Experts for Speech", ABSTRACT), "2401.00001")
+    revised = with_id(paper("Routing Experts by Acoustic Context", OTHER_ABSTRACT), "2401.00001")
+    assert same_paper(first, revised)
+    assert groups_in_every_order([first, revised]) == {frozenset({0, 1})}
+
+
+def test_two_arxiv_ids_are_two_papers_even_under_one_title_and_abstract():
+    first = with_id(paper("Sparse Experts for Speech"), "2401.00001")
+    resubmitted = with_id(paper("Sparse Experts for Speech"), "2401.00002")
+    assert not same_paper(first, resubmitted)
+    assert groups_in_every_order([first, resubmitted]) == {frozenset({0}), frozenset({1})}
+
+
+def test_a_sighting_without_an_id_joins_by_the_text_rules_and_never_bridges_two_ids():
+    papers = [
+        with_id(paper("Sparse Experts for Speech"), "2401.00001"),
+        with_id(paper("Sparse Experts for Speech"), "2401.00002"),
+        paper("Sparse experts for speech"),  # matches both by title and abstract: joins one of them only
+        paper("Dense Graphs", OTHER_ABSTRACT),
+    ]
+    groups = groups_in_every_order(papers)
+    assert frozenset({3}) in groups and len(groups) == 3
+    assert {frozenset({0, 2}), frozenset({1})} <= groups or {frozenset({0}), frozenset({1, 2})} <= groups
+
+
+def test_an_id_is_a_blocking_key_and_the_merged_paper_keeps_it():
+    found = with_id(paper("Sparse Experts for Speech"), "2401.00001")
+    assert "x:2401.00001" in blocking_keys(found)
+    merged, _ = merge([Member(paper("Sparse Experts for Speech"), (0,)), Member(found, (1,))])
+    assert merged.arxiv_id == "2401.00001"

@@ -14,12 +14,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import PROJECT_ROOT, rows, scalar
+from conftest import rows, scalar
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from etl import formats
-from etl.cli import main
 from etl.errors import LayoutError
 from etl.extract import parse_page
 from etl.formats.banners import is_banner
@@ -30,7 +29,6 @@ from etl.records import LEVEL_FIELD, LEVEL_RECORD, Problem, RawRecord
 from etl.transform import parse_comments, transform_record
 
 DATA = Path(__file__).parent / "data" / "formats"
-CAPTURES = PROJECT_ROOT.parent / "shared" / "captures"
 
 
 def page(name: str):
@@ -326,10 +324,12 @@ def test_a_record_that_is_not_a_paper_is_a_record_reject(title, abstract, why):
     assert why in problems[0].reason and "not a paper" in problems[0].reason
 
 
-def test_a_markdown_capture_is_refused_with_a_reason_not_read_as_text():
-    with pytest.raises(LayoutError, match="Markdown capture") as caught:
-        page("markdown_cards.md")
-    assert caught.value.line_no == 5
+def test_a_markdown_capture_is_read_card_by_card_never_as_text():
+    parsed = page("markdown_cards.md")
+    assert (parsed.layout, parsed.header_date, parsed.problems) == ("markdown", None, [])
+    (record,) = parsed.records
+    assert (record.raw_title, record.line_no) == ("Quartz Clocks for Distributed Databases", 11)
+    assert (record.card.arxiv_id, record.card.upvotes) == ("2501.01234", 12)
 
 
 # --------------------------------------------------------------------------- a format as a plug-in
@@ -456,25 +456,3 @@ def test_rebuild_reads_dates_without_a_year_as_the_load_did(engine, page_dir):
     rebuild(engine)
     assert rows(engine, query) == loaded
     assert scalar(engine, "SELECT count(*) FROM rejects") == 0
-
-
-# --------------------------------------------------------------------------- the real Markdown captures
-
-
-@pytest.fixture
-def captures() -> Path:
-    if not CAPTURES.is_dir():
-        pytest.skip(f"the real Markdown captures are not here ({CAPTURES}); CI and developer machines have them")
-    return CAPTURES
-
-
-def test_real_markdown_captures_are_refused_with_a_reason_never_loaded_as_junk(captures, runner, db_url, engine_of):
-    result = runner.invoke(main, ["load", "--db", db_url, str(captures)])
-    assert result.exit_code == 1, result.output
-    refused = [line for line in result.stderr.splitlines() if line.startswith("refused ")]
-    assert len(refused) == len(list(captures.iterdir())) == 3
-    assert all("Markdown capture of a Hugging Face papers page" in line for line in refused)
-    engine = engine_of(db_url)
-    assert scalar(engine, "SELECT count(*) FROM papers") == 0
-    assert scalar(engine, "SELECT count(*) FROM listings") == 0
-    assert scalar(engine, "SELECT count(*) FROM rejects WHERE level = 'file'") == 3

@@ -15,7 +15,7 @@ import pytest
 
 from etl.dedup import same_paper
 from etl.links import extract_links
-from etl.records import RawRecord
+from etl.records import CardFacts, RawRecord
 from etl.transform import transform_record
 
 DATA = Path(__file__).parent / "data"
@@ -76,7 +76,8 @@ def test_link_extraction_is_exact_on_the_labelled_set():
 
 
 def sighting(side: dict):
-    paper, _ = transform_record(RawRecord(1, 1, side["title"], side["abstract"]))
+    card = CardFacts(arxiv_id=side.get("arxiv_id"))
+    paper, _ = transform_record(RawRecord(1, 1, side["title"], side["abstract"], card=card))
     return paper
 
 

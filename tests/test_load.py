@@ -5,13 +5,24 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import os
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from conftest import rows, scalar
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pages import GARDENS, LANTERN, ORBITS, ORBITS_PLAIN, WAVELETS, compact_page, daily_meta_page, daily_page
+from pages import (
+    GARDENS,
+    LANTERN,
+    ORBITS,
+    ORBITS_PLAIN,
+    WAVELETS,
+    compact_page,
+    daily_meta_page,
+    daily_page,
+    markdown_page,
+)
 
 from etl import load
 from etl.errors import DatabaseError, NoInputError
@@ -415,8 +426,10 @@ def reset(engine) -> None:
 
 def papers_ids_aside(engine) -> list[tuple]:
     """Each paper's row, links and listings (file name, position), without ids or timestamps."""
-    papers_rows = rows(engine, "SELECT paper_id, title, title_key, abstract, published_on, author_count FROM papers")
-    links = rows(engine, "SELECT paper_id, url, kind, repo FROM paper_links")
+    papers_rows = rows(
+        engine, "SELECT paper_id, title, title_key, abstract, published_on, author_count, arxiv_id FROM papers"
+    )
+    links = rows(engine, "SELECT paper_id, url, kind, repo, found_in FROM paper_links")
     listed = rows(
         engine,
         "SELECT l.paper_id, s.path, l.position FROM listings l JOIN source_files s USING (source_file_id)",
@@ -485,6 +498,95 @@ def test_papers_do_not_depend_on_file_order_or_runs(engine, dedup_folder, order,
 
     run_load(engine, [dedup_folder])  # idempotent: every file is skipped
     rebuild(engine)  # and a rebuild re-derives the same rows
+    assert papers_ids_aside(engine) == expected
+
+
+HARMFUL = (
+    "We argue that leaderboard benchmarks reward overfitting to their test sets, and propose rotating held-out"
+    " splits; twelve popular models lose their ranking when evaluated on fresh splits of the same tasks."
+)
+# Markdown pages with arXiv ids beside the text pages: a revised title under one id (World Models), one
+# title and abstract under two ids (Benchmarks Considered Harmful), an id for papers the text pages
+# also show without one (Speech, Scaling Laws A).
+DEDUP_PAGES_WITH_IDS = DEDUP_PAGES | {
+    "2026-03-05-daily.md": markdown_page(
+        "Mar 5",
+        [
+            ("Sparse Experts for O(1) Speech", SPEECH, "2403.00011", 12, 4, "Jun 7, 2023"),
+            ("World Models at Scale, Revisited", WORLD, "2403.00012", None, 9, "May 5, 2025"),
+            ("Benchmarks Considered Harmful", HARMFUL, "2403.00013", 3, 2, "Mar 1"),
+        ],
+    ),
+    "2026-03-06-daily.md": markdown_page(
+        "Mar 6",
+        [
+            ("World Models at Scale", WORLD, "2403.00012", 40, 9, "May 5, 2025"),
+            ("Benchmarks Considered Harmful", HARMFUL, "2403.00014", 1, 2, "Mar 2"),
+            ("Scaling Laws", GENERIC_A, "2403.00015", 7, 3, "Feb 3, 2024"),
+        ],
+    ),
+}
+
+
+@pytest.fixture
+def folder_with_ids(page_dir):
+    return page_dir(DEDUP_PAGES_WITH_IDS)
+
+
+def test_arxiv_ids_decide_identity_across_text_and_markdown_pages(engine, folder_with_ids):
+    run_load(engine, [folder_with_ids])
+
+    assert rows(engine, "SELECT title, arxiv_id FROM papers ORDER BY title, COALESCE(arxiv_id, '')") == [
+        ("Benchmarks Considered Harmful", "2403.00013"),  # one title and abstract under two ids: two papers
+        ("Benchmarks Considered Harmful", "2403.00014"),
+        ("Graph Networks for Molecules", None),
+        ("Scaling Laws", None),  # GENERIC_B: no page gives it an id
+        ("Scaling Laws", "2403.00015"),  # GENERIC_A: the text sightings join the id's paper
+        ("Sparse Experts for O(1) Speech", "2403.00011"),  # the text sightings join it
+        ("World Models at Scale", "2403.00012"),  # the revised title is the same id, so the same paper
+    ]
+    world = "SELECT count(*) FROM listings l JOIN papers p USING (paper_id) WHERE p.arxiv_id = '2403.00012'"
+    assert scalar(engine, world) == 5  # three text sightings and two Markdown cards
+    upvotes = rows(
+        engine,
+        "SELECT s.path, l.position, l.upvotes FROM listings l JOIN source_files s USING (source_file_id)"
+        " WHERE l.arxiv_id IS NOT NULL ORDER BY s.path, l.position",
+    )
+    assert [(Path(path).name, position, up) for path, position, up in upvotes] == [
+        ("2026-03-05-daily.md", 1, 12),
+        ("2026-03-05-daily.md", 2, None),
+        ("2026-03-05-daily.md", 3, 3),
+        ("2026-03-06-daily.md", 1, 40),
+        ("2026-03-06-daily.md", 2, 1),
+        ("2026-03-06-daily.md", 3, 7),
+    ]
+
+
+def test_a_paper_on_a_text_page_and_a_markdown_page_has_the_union_of_what_both_say(engine, page_dir):
+    text = daily_page("Mar 1", [("Sparse Experts for O(1) Speech", SPEECH)])
+    card = markdown_page("Mar 5", [("Sparse experts for O(1) speech", SPEECH, "2403.00011", 12, 4, "Jun 7, 2023")])
+    run_load(engine, [page_dir({"2026-03-01-daily.txt": text, "2026-03-05-daily.md": card})])
+
+    assert rows(engine, "SELECT title, arxiv_id, author_count, published_on FROM papers") == [
+        ("Sparse Experts for O(1) Speech", "2403.00011", 4, dt.date(2023, 6, 7))  # title: the earlier sighting
+    ]
+    assert rows(engine, "SELECT repo, found_in FROM paper_links") == [("speech-lab/moe", "abstract")]
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(order=st.permutations(sorted(DEDUP_PAGES_WITH_IDS)), cuts=st.sets(st.integers(1, len(DEDUP_PAGES_WITH_IDS) - 1)))
+def test_papers_with_ids_do_not_depend_on_file_order_or_runs(engine, folder_with_ids, order, cuts):
+    reset(engine)
+    run_load(engine, [folder_with_ids])
+    expected = papers_ids_aside(engine)
+
+    reset(engine)
+    bounds = [0, *sorted(cuts), len(order)]
+    for start, end in itertools.pairwise(bounds):
+        run_load(engine, [folder_with_ids / name for name in order[start:end]])
+    assert papers_ids_aside(engine) == expected
+
+    rebuild(engine)
     assert papers_ids_aside(engine) == expected
 
 

@@ -22,7 +22,17 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 from conftest import PROJECT_ROOT, TESTS, rows, scalar
-from pages import GARDENS, LANTERN, ORBITS, WAVELETS, compact_page, daily_meta_page, daily_page, write_big_daily_page
+from pages import (
+    GARDENS,
+    LANTERN,
+    ORBITS,
+    WAVELETS,
+    compact_page,
+    daily_meta_page,
+    daily_page,
+    markdown_page,
+    write_big_daily_page,
+)
 
 from etl import db, load, locks
 from etl.cli import EXIT_LOCKED, EXIT_OK, EXIT_REJECTS, main
@@ -609,7 +619,11 @@ BAD_INPUT = {
     "Not UTF-8": {"content": "new\n\nGet trending papers in your email inbox!\n\nR\u00e9nyi\n".encode("latin-1")},
     "Unknown layout": {"content": "Meeting notes\n\nNothing about papers.\n"},
     "Banners but no paper": {"content": "new\n\nGet trending papers in your email inbox!\n\nSubscribe\n"},
-    "Markdown capture": {"content": format_page("markdown_cards.md")},
+    "Markdown card that is not a paper": {
+        "content": markdown_page("Mar 5", [(*GARDENS, "2403.00002", None, 5, "Feb 2, 2024")])
+        + "\n### [https://huggingface.co/papers/2403.00009](https://huggingface.co/papers/2403.00009)\n\n"
+        "[An abstract long enough to be one, written for this junk card.](https://huggingface.co/papers/2403.00009)\n"
+    },
     "Page of junk": {"content": format_page("junk_page.txt")},
     "Mostly junk": {
         "content": daily_page(

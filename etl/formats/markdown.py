@@ -1,9 +1,12 @@
-"""``markdown``: a papers page captured as Markdown (web-to-markdown tools, notebook exports).
+"""``markdown``: a papers page captured as Markdown (web-to-markdown tools, notebook exports,
+structured-HTML renderings, crawler summaries).
 
-Recognised so that such a page is refused with a reason, never read as plain
-text (its links, headings and URL lines would load as junk titles and
-abstracts). Reading its cards, with their arXiv ids, upvotes and comment
-counts, is the next step; until then every Markdown capture is refused.
+Each card becomes a record with what it shows: title, abstract, author count or
+organisation, date, and the card values (arXiv id, upvotes, comment count,
+submitter, GitHub repository and stars, the links inside the abstract). The
+cards are read by ``etl.markdown_cards`` with a real Markdown parser, anchored on
+each card's paper URL and the page's banners. A Markdown page is parsed whole
+(not streamed), so a capture larger than ``MAX_CHARS`` is refused.
 """
 
 from __future__ import annotations
@@ -12,12 +15,16 @@ import re
 from collections.abc import Iterator
 
 from ..errors import LayoutError
-from ..records import Problem, RawRecord
+from ..markdown_cards import Card, detect_markdown, parse_cards
+from ..records import CardFacts, Problem, RawRecord
+from .banners import looks_like_listing_date
 from .base import CaptureFormat, Numbered, PageHead
 
 NAME = "markdown"
-# What only a Markdown capture of a papers page holds: a link or reference definition to a paper
-# or to the site, a heading, a line that is a bare huggingface.co URL (one URL per line exports).
+MAX_CHARS = 64 * 1024 * 1024  # read whole: about 16 times that in memory while parsing
+# What only Markdown holds: a link or reference definition to the site, a heading, a line that is
+# a bare huggingface.co URL (one URL per line exports), a crawler's "[LINK: …]". Such a page is
+# never read as plain text, whatever the Markdown reader makes of it.
 MARKDOWN_SIGNS = re.compile(
     r"\]\(\s*https?://(?:www\.)?(?:huggingface\.co|hf\.co)/"
     r"|^\s*\[[^\]]+\]:\s*https?://"
@@ -25,30 +32,82 @@ MARKDOWN_SIGNS = re.compile(
     r"|^\s*<?https?://(?:www\.)?(?:huggingface\.co|hf\.co)/\S*>?\s*$"
     r"|\[LINK:\s"
 )
-
-
-def first_sign(lines) -> Numbered | None:
-    return next(((n, line) for n, line in lines if MARKDOWN_SIGNS.search(line)), None)
+SURE_OF_SIGNS = 0.95  # above any plain-text format's score
+PAPER_LINK = re.compile(r"(?:huggingface\.co|hf\.co)/papers/\d{4}\.\d{4,5}")
 
 
 def detect(head: PageHead) -> float:
-    return 0.95 if first_sign(head.lines) is not None else 0.0
+    score = detect_markdown("\n".join(line for _, line in head.lines))
+    if any(MARKDOWN_SIGNS.search(line) for _, line in head.lines):
+        score = max(score, SURE_OF_SIGNS)
+    return score
+
+
+def listing_date(head: PageHead) -> tuple[str, int] | None:
+    """The listing date printed among the banners (``Oct 2``), before the first card."""
+    for line_no, line in head.lines:
+        if PAPER_LINK.search(line):
+            return None  # the first card: the header is over
+        if looks_like_listing_date(line):
+            return line.strip(), line_no
+    return None
 
 
 def split(lines: Iterator[Numbered], problems: list[Problem]) -> Iterator[RawRecord]:
-    sign = first_sign(lines)
-    line_no = sign[0] if sign else None
-    shown = " ".join(sign[1].split())[:60] if sign else ""
-    raise LayoutError(
-        f"a Markdown capture of a Hugging Face papers page ({shown!r}): Markdown cards are not read yet, "
-        "so the page is refused rather than loaded as junk; load a plain-text copy of the page instead",
-        line_no=line_no,
+    page = parse_cards(_text(lines))
+    problems.extend(page.problems)
+    for card in page.cards:
+        yield _record(card)
+
+
+def _text(lines: Iterator[Numbered]) -> str:
+    """The page's text with every line at its own number (skipped lines left blank)."""
+    pieces: list[str] = []
+    size = 0
+    for line_no, line in lines:
+        pieces.extend([""] * (line_no - 1 - len(pieces)))
+        pieces.append(line)
+        size += len(line) + 1
+        if size > MAX_CHARS:
+            raise LayoutError(
+                f"a Markdown capture over {MAX_CHARS // (1024 * 1024)} MB: it is read whole, so it is refused; "
+                "split it into pages",
+                line_no=line_no,
+            )
+    return "\n".join(pieces)
+
+
+def _record(card: Card) -> RawRecord:
+    facts = CardFacts(
+        arxiv_id=card.arxiv_id,
+        upvotes=card.upvotes,
+        comments=card.comments,
+        github_url=card.github_url,
+        github_stars=card.github_stars,
+        submitted_by=card.submitted_by,
+        organization=card.organization,
+        abstract_urls=tuple(card.abstract_links or ()),
+    )
+    return RawRecord(
+        position=card.position,
+        line_no=card.line_no,
+        raw_title=card.raw_title,
+        raw_abstract=card.raw_abstract,
+        raw_authors=card.raw_authors,
+        authors_line_no=card.authors_line_no,
+        raw_published=card.raw_published,
+        published_line_no=card.published_line_no,
+        card=facts,
     )
 
 
 FORMAT = CaptureFormat(
     name=NAME,
-    description="A papers page captured as Markdown: recognised and refused (its cards are not read yet).",
+    description=(
+        "A papers page captured as Markdown (web-to-markdown tools, notebook exports, structured HTML, crawler "
+        "summaries): one record per card, with its arXiv id, upvotes, comments and GitHub repository."
+    ),
     detect=detect,
     split=split,
+    listing_date=listing_date,
 )

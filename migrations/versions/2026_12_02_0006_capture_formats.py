@@ -23,6 +23,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from etl.schema_changes import views_set_aside
+
 revision: str = "0006"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
@@ -51,7 +53,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("name", name=op.f("pk_capture_formats")),
     )
     op.bulk_insert(formats, [{"name": name, "description": text} for name, text in FORMATS.items()])
-    with _views_set_aside():
+    with views_set_aside():
         with op.batch_alter_table("source_files") as batch:
             batch.drop_constraint(op.f("ck_source_files_layout"), type_="check")
             batch.drop_constraint(op.f("ck_source_files_listed_on_source"), type_="check")
@@ -81,7 +83,7 @@ def downgrade() -> None:
     op.drop_column("listings", "comments")
     # 0005 knows no listing date from a page URL: those pages keep their date as an --listed-on would.
     conn.execute(sa.text("UPDATE source_files SET listed_on_source = 'option' WHERE listed_on_source = 'page_url'"))
-    with _views_set_aside():
+    with views_set_aside():
         with op.batch_alter_table("source_files") as batch:
             batch.drop_constraint(op.f("fk_source_files_layout_capture_formats"), type_="foreignkey")
             batch.drop_constraint(op.f("ck_source_files_page_kind"), type_="check")
@@ -94,23 +96,3 @@ def downgrade() -> None:
             batch.create_check_constraint("listed_on_source", SOURCES_BEFORE)
             batch.create_check_constraint("layout", LAYOUTS_BEFORE)
     op.drop_table("capture_formats")
-
-
-class _views_set_aside:  # noqa: N801 - used as a context manager, reads as one
-    """SQLite rebuilds a table in batch mode by renaming a copy, which fails while views read it:
-    drop every view first and create each again afterwards from its own stored SQL."""
-
-    def __enter__(self):
-        conn = op.get_bind()
-        self.views = []
-        if conn.dialect.name == "sqlite":
-            self.views = conn.execute(sa.text("SELECT name, sql FROM sqlite_master WHERE type = 'view'")).all()
-            for name, _ in self.views:
-                op.execute(f'DROP VIEW "{name}"')
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is None:
-            for _, sql in self.views:
-                op.execute(sql)
-        return False
