@@ -32,6 +32,7 @@ from sqlalchemy.engine import Engine
 
 from . import access, db, export, load, query, search
 from .errors import EtlError, LockNotAcquired
+from .extract import DEFAULT_INCLUDE, Selection
 from .pipeline import FileResult, RunSummary, check_load, rebuild, run_load
 from .pipeline import Progress as LoadProgress
 
@@ -141,6 +142,21 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as one JSON object on stdout.")
 @click.option(
+    "--include",
+    "include",
+    multiple=True,
+    metavar="PATTERN",
+    help="Take only files matching this glob in folders and globs (repeatable; case-insensitive; "
+    f"default: {' '.join(DEFAULT_INCLUDE)}). Files named on the command line are always read.",
+)
+@click.option(
+    "--exclude",
+    "exclude",
+    multiple=True,
+    metavar="PATTERN",
+    help="Leave out files matching this glob in folders and globs (repeatable).",
+)
+@click.option(
     "--parse-process/--no-parse-process",
     default=None,
     help="Parse the next files in a second process while this one writes "
@@ -157,6 +173,8 @@ def load_command(
     dry_run: bool,
     wait_seconds: float,
     as_json: bool,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
     parse_process: bool | None,
 ) -> None:
     """Load capture files, folders (walked recursively) or globs.
@@ -168,10 +186,11 @@ def load_command(
     """
     quiet = ctx.meta.get(QUIET, False)
     day = listed_on.date() if listed_on else None
+    selection = Selection(include=include or DEFAULT_INCLUDE, exclude=exclude)
     try:
         with _engine(db_url) as engine, _progress(quiet or as_json) as progress:
             if dry_run:
-                summary = check_load(engine, paths, day, force=force, progress=progress)
+                summary = check_load(engine, paths, day, force=force, progress=progress, selection=selection)
             else:
                 summary = run_load(
                     engine,
@@ -181,6 +200,7 @@ def load_command(
                     wait_seconds=wait_seconds,
                     progress=progress,
                     parse_process=parse_process,
+                    selection=selection,
                 )
     except EtlError as exc:
         if as_json:
@@ -254,18 +274,19 @@ def _progress(quiet: bool) -> Iterator[LoadProgress]:
 
 def summary_line(summary: RunSummary) -> str:
     c = summary.counts
+    ignored = f"; {summary.ignored} files left out by --include/--exclude" if summary.ignored else ""
     if summary.dry_run:
         return (
             f"dry run, nothing written: {c['files_seen']} files ({c['files_loaded']} to load, "
             f"{c['files_skipped']} already loaded, {c['files_refused']} refused); {c['records_read']} records, "
-            f"{summary.rejects} rejects"
+            f"{summary.rejects} rejects{ignored}"
         )
     unchanged = f", of which {summary.unchanged} unchanged" if summary.unchanged else ""
     return (
         f"run {summary.run_id} {summary.status}: {c['files_seen']} files "
         f"({c['files_loaded']} loaded{unchanged}, {c['files_skipped']} already loaded, {c['files_refused']} refused); "
         f"{c['records_read']} records, {c['papers_inserted']} new papers, {summary.duplicates} duplicates, "
-        f"{summary.rejects} rejects"
+        f"{summary.rejects} rejects{ignored}"
     )
 
 

@@ -104,6 +104,33 @@ def _sqlite_engine(url: URL) -> Engine:
     return engine
 
 
+SQLITE_COMPANION_SUFFIXES = ("-wal", "-shm", "-journal", ".lock")
+
+
+def sqlite_path(url: URL) -> Path | None:
+    """The database file of a SQLite URL (None for an in-memory database)."""
+    database = url.database
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):
+        database = database[len("file:") :].split("?", 1)[0]
+    return Path(database).expanduser()
+
+
+def database_files(engine: Engine) -> tuple[Path, ...]:
+    """A SQLite database's file and its companions (-wal, -shm, -journal, and the .lock of
+    earlier papers-etl versions): never read as captures. Nothing for PostgreSQL."""
+    path = sqlite_path(engine.url)
+    if path is None:
+        return ()
+    real = Path(os.path.realpath(path))
+    return tuple(
+        p.with_name(p.name + suffix) if suffix else p
+        for p in {path, real}
+        for suffix in ("", *SQLITE_COMPANION_SUFFIXES)
+    )
+
+
 @contextmanager
 def database_errors(url: str | URL) -> Iterator[None]:
     """Turn driver errors into DatabaseError with a one-line, password-free message."""

@@ -27,6 +27,7 @@ from pages import GARDENS, LANTERN, ORBITS, WAVELETS, compact_page, daily_meta_p
 from etl import db, load, locks
 from etl.cli import EXIT_LOCKED, EXIT_OK, EXIT_REJECTS, main
 from etl.errors import LockNotAcquired
+from etl.extract import display_path
 from etl.pipeline import UNCHANGED_MESSAGE, check_load, run_load
 
 KILLABLE = Path(__file__).parent / "killable_load.py"
@@ -597,6 +598,39 @@ def refuse_to_open(monkeypatch, path: Path) -> None:
     monkeypatch.setattr(Path, "open", guarded_open)
 
 
+def unreadable_folder(monkeypatch, path: Path) -> None:
+    # As root (where these tests run), chmod 000 does not stop reading: opening the folder fails as it
+    # would for an unprivileged user instead. Unprivileged, chmod 000 (tests/test_extract.py has both).
+    folder = path.parent
+    if os.geteuid() != 0:
+        folder.chmod(0)
+        return
+    real_scandir = os.scandir
+
+    def scandir(target="."):
+        if Path(target) == folder:
+            raise PermissionError(13, "Permission denied", str(target))
+        return real_scandir(target)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+
+
+def cr_only_page(path: Path) -> None:
+    path.write_bytes(daily_meta_page("Jan 8", meta([GARDENS])).replace("\n", "\r").encode())
+
+
+def symlink_loop(path: Path) -> None:
+    path.write_text(compact_page([GARDENS]), encoding="utf-8")
+    (path.parent / "again").symlink_to(path.parent, target_is_directory=True)
+
+
+def files_beside_captures(path: Path) -> None:
+    path.write_text(compact_page([GARDENS]), encoding="utf-8")
+    (path.parent / "runs.jsonl").write_text('{"run_id": 1}\n', encoding="utf-8")
+    (path.parent / "other.db").write_bytes(b"SQLite format 3\x00" + bytes(100))
+    (path.parent / "other.db-wal").write_bytes(bytes(32))
+
+
 def big_page(path: Path) -> None:
     write_big_daily_page(path, 5)
 
@@ -624,6 +658,16 @@ BAD_INPUT = {
     "File vanishes before it is read": {"content": compact_page([GARDENS]), "then": vanish_before_reading},
     "Unreadable file": {"content": compact_page([GARDENS]), "then": refuse_to_open},
     "File changes while it loads": {"content": daily_meta_page("Jan 8", meta([GARDENS])), "then": change_while_loading},
+    "File name not UTF-8": {"content": compact_page([GARDENS]), "name": "caf\udce9.txt"},
+    "Unreadable folder": {
+        "content": compact_page([GARDENS]),
+        "name": "locked/2026-03-05.txt",
+        "then": unreadable_folder,
+        "refused": lambda bad: bad.parent,
+    },
+    "CR-only line endings": {"write": cr_only_page},
+    "Symbolic link loop": {"write": symlink_loop},
+    "Other files beside the captures": {"write": files_beside_captures},
     "Huge file": {"write": big_page},
     "Line of several MB": {"write": long_line_page},
 }
@@ -656,11 +700,26 @@ def test_every_bad_input_row_of_the_readme(case, runner, db_url, page_dir, engin
     if not expected["level"]:
         assert (found, loaded) == ([], sorted([str(bad), str(folder / GOOD[0])]))
         return
-    assert [(path, level) for path, level, _, _ in found] == [(str(bad), expected["level"])]
+    refused = display_path(given["refused"](bad) if "refused" in given else bad)
+    assert [(path, level) for path, level, _, _ in found] == [(refused, expected["level"])]
     assert expected["message"] in found[0].reason
     if expected["level"] == "file":
-        assert str(bad) not in loaded
-        refusals = [line for line in result.stderr.splitlines() if line.startswith(f"refused {bad}")]
+        assert display_path(bad) not in loaded
+        refusals = [line for line in result.stderr.splitlines() if line.startswith(f"refused {refused}")]
         assert len(refusals) == 1 and expected["message"] in refusals[0]
     else:
         assert str(bad) in loaded
+
+
+@pytest.mark.parametrize("spelling", ["papers.db", "link.db"])
+def test_a_sqlite_database_inside_the_captures_folder_is_never_read(runner, page_dir, spelling):
+    folder = page_dir({"a.txt": compact_page([GARDENS])})
+    (folder / "link.db").symlink_to(folder / "papers.db")
+    url = f"sqlite:///{folder / spelling}"
+
+    for _ in range(2):  # the second run finds the database, its -wal and -shm files (and the old .lock) beside
+        (folder / "papers.db.lock").touch()
+        result = runner.invoke(main, ["load", "--db", url, "--include", "*", str(folder)])
+        assert result.exit_code == EXIT_OK, result.output
+    assert not [line for line in result.output.splitlines() if line.startswith("refused")]
+    assert "0 refused" in result.output
