@@ -25,9 +25,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
+from click.core import ParameterSource
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.table import Column, Table
+from rich.text import Text
 from sqlalchemy.engine import Engine
 
 from . import access, db, export, load, query, search
@@ -35,6 +37,7 @@ from .errors import EtlError, LockNotAcquired
 from .extract import DEFAULT_INCLUDE, Selection
 from .pipeline import FileResult, RunSummary, check_load, rebuild, run_load
 from .pipeline import Progress as LoadProgress
+from .terminal import printable
 
 EXIT_OK = 0
 EXIT_REJECTS = 1
@@ -50,7 +53,7 @@ class EtlFailure(click.ClickException):
     exit_code = EXIT_FAILURE
 
     def format_message(self) -> str:
-        return self.message
+        return printable(db.redact(self.message))
 
 
 class LockFailure(EtlFailure):
@@ -73,9 +76,9 @@ def reports_errors(command):
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
             raise
         except Exception as exc:
-            logging.getLogger("etl").info("internal error", exc_info=True)
+            logging.getLogger("etl").debug("internal error", exc_info=True)
             raise EtlFailure(
-                f"internal error ({type(exc).__name__}: {exc}); run again with -v to see where, and report it"
+                f"internal error ({type(exc).__name__}: {exc}); run again with -vv to see where, and report it"
             ) from None
 
     return wrapper
@@ -92,9 +95,9 @@ db_option = click.option(
 
 
 @contextmanager
-def _engine(db_url: str | None) -> Iterator[Engine]:
-    """An engine for the command, disposed of when the command ends."""
-    engine = db.create_engine(db_url)
+def _engine(db_url: str | None, **options) -> Iterator[Engine]:
+    """An engine for the command (``options`` as in ``db.create_engine``), disposed of when the command ends."""
+    engine = db.create_engine(db_url, **options)
     try:
         yield engine
     finally:
@@ -110,9 +113,18 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
     """Turn Hugging Face papers listing captures into a relational database."""
     level = logging.ERROR if quiet else logging.WARNING - 10 * min(verbose, 2)
     # force: each invocation logs to the current stderr (tests invoke main many times in one process).
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
+    logging.basicConfig(level=level, stream=sys.stderr, force=True)
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(_SafeFormatter("%(levelname)s %(name)s: %(message)s"))
     logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO if verbose >= 2 and not quiet else logging.WARNING)
     ctx.meta[QUIET] = quiet
+
+
+class _SafeFormatter(logging.Formatter):
+    """Log lines carry file names, titles and URLs: credentials masked, control characters escaped."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(db.redact(super().format(record)))
 
 
 @main.command("load")
@@ -213,7 +225,18 @@ def load_command(
         click.echo(json.dumps({**summary.as_dict(), "exit_status": exit_status}, default=str))
     elif not quiet:
         click.echo(summary_line(summary))
+    elif exit_status == EXIT_REJECTS:  # -q prints errors only, and a scheduler's mail needs this one
+        click.echo(rejects_line(summary), err=True)
     sys.exit(exit_status)
+
+
+def rejects_line(summary: RunSummary) -> str:
+    """The one line ``load -q`` prints when something was rejected."""
+    refused = summary.counts["files_refused"]
+    return (
+        f"run {summary.run_id} finished with rejects: {refused} files refused, {summary.rejects} records or fields "
+        f"rejected; see `papers-etl runs show {summary.run_id}`"
+    )
 
 
 class _RefusalLines(LoadProgress):
@@ -224,7 +247,7 @@ class _RefusalLines(LoadProgress):
 
     def file_done(self, result: FileResult) -> None:
         if result.status == "refused" and not self.quiet:
-            click.echo(f"refused {result.message}", err=True)
+            click.echo(f"refused {printable(result.message, one_line=True)}", err=True)
 
 
 class _ProgressBar(_RefusalLines):
@@ -249,7 +272,7 @@ class _ProgressBar(_RefusalLines):
         self.bar.update(self.task, total=len(files))
 
     def file_started(self, path) -> None:
-        self.bar.update(self.task, description=path.name[-40:])
+        self.bar.update(self.task, description=printable(path.name, one_line=True)[-40:])
 
     def records_read(self, count: int) -> None:
         self.records += count
@@ -257,7 +280,7 @@ class _ProgressBar(_RefusalLines):
 
     def file_done(self, result: FileResult) -> None:
         if result.status == "refused":
-            self.console.print(f"refused {result.message}", markup=False, highlight=False)
+            self.console.print(f"refused {printable(result.message, one_line=True)}", markup=False, highlight=False)
         self.bar.advance(self.task)
 
 
@@ -300,7 +323,7 @@ def rebuild_command(db_url: str | None) -> None:
     changed: the result is what a fresh load of the same files gives. One
     transaction; paper_ids are kept where a paper still exists.
     """
-    with _engine(db_url) as engine:
+    with _engine(db_url, must_exist=True) as engine:
         counts = rebuild(engine)
     click.echo(
         f"rebuilt {counts.papers} papers from {counts.listings} listings ({counts.papers_changed} papers changed)"
@@ -328,14 +351,16 @@ def db_upgrade(revision: str, db_url: str | None) -> None:
 @reports_errors
 def db_current(db_url: str | None) -> None:
     """Show the database's schema revision and whether it is the latest."""
-    with _engine(db_url) as engine:
+    with _engine(db_url, read_only=True) as engine:
         current, head = db.current_revision(engine), db.head_revision()
     state = "up to date" if current == head else f"latest is {head}; run `papers-etl db upgrade`"
     click.echo(f"{db.safe_url(engine.url)}: revision {current or 'none (empty database)'} ({state})")
 
 
 @main.group("runs", invoke_without_command=True)
-@click.option("--limit", default=20, show_default=True, help="How many recent runs to list.")
+@click.option(
+    "--limit", default=20, show_default=True, type=click.IntRange(min=1), help="How many recent runs to list."
+)
 @db_option
 @click.pass_context
 @reports_errors
@@ -343,15 +368,16 @@ def runs_group(ctx: click.Context, limit: int, db_url: str | None) -> None:
     """List recent load runs with their counts (newest first)."""
     if ctx.invoked_subcommand is not None:
         return
-    with _engine(db_url) as engine, db.database_errors(engine.url):
+    with _engine(db_url, read_only=True) as engine, db.database_errors(engine.url):
         rows = load.recent_runs(engine, limit) if _has_schema(engine) else []
     table = Table("run", "started (UTC)", "status", "files seen", "loaded", "skipped", "refused",
                   "records", "new papers", "updated", "rejected rec.", "rejected fields")  # fmt: skip
     for r in rows:
         table.add_row(
-            str(r.run_id), _when(r.started_at), r.status, *map(str, (
-                r.files_seen, r.files_loaded, r.files_skipped, r.files_refused, r.records_read,
-                r.papers_inserted, r.papers_updated, r.records_rejected, r.fields_rejected,
+            *map(_cell, (
+                r.run_id, _when(r.started_at), r.status, r.files_seen, r.files_loaded, r.files_skipped,
+                r.files_refused, r.records_read, r.papers_inserted, r.papers_updated, r.records_rejected,
+                r.fields_rejected,
             ))
         )  # fmt: skip
     if not rows:
@@ -361,24 +387,51 @@ def runs_group(ctx: click.Context, limit: int, db_url: str | None) -> None:
 
 
 @runs_group.command("show")
-@click.argument("run_id", type=int)
+@click.argument("run_id", metavar="RUN_ID|last")
 @db_option
+@click.pass_context
 @reports_errors
-def runs_show(run_id: int, db_url: str | None) -> None:
-    """Show one run, its counts and every reject it recorded."""
-    with _engine(db_url) as engine, db.database_errors(engine.url):
-        run, found = load.run_with_rejects(engine, run_id) if _has_schema(engine) else (None, [])
+def runs_show(ctx: click.Context, run_id: str, db_url: str | None) -> None:
+    """Show one run (or the last one), its counts and every reject it recorded."""
+    if run_id != "last" and not run_id.isdigit():
+        raise UsageFailure(f"{run_id!r} is not a run id; give a number (`papers-etl runs` lists them) or last")
+    with _engine(_group_db_url(ctx, db_url), read_only=True) as engine, db.database_errors(engine.url):
+        if not _has_schema(engine):
+            run, found = None, []
+        else:
+            wanted = load.last_run_id(engine) if run_id == "last" else int(run_id)
+            run, found = load.run_with_rejects(engine, wanted) if wanted is not None else (None, [])
     if run is None:
-        raise EtlFailure(f"no run {run_id}; `papers-etl runs` lists the runs")
+        what = "no run yet" if run_id == "last" else f"no run {run_id}"
+        raise EtlFailure(f"{what} in {db.safe_url(engine.url)}; `papers-etl runs` lists the runs")
     click.echo(f"run {run.run_id}: {run.status}, started {_when(run.started_at)}, finished {_when(run.finished_at)}")
     if run.message:
-        click.echo(f"message: {run.message}")
+        click.echo(f"message: {printable(db.redact(run.message))}")
     for name in load.RUN_COUNT_COLUMNS:
         click.echo(f"  {name}: {getattr(run, name)}")
     click.echo(f"rejects: {len(found)}")
     for r in found:
         where = f"{r.path}:{r.line_no}" if r.line_no else r.path
-        click.echo(f"  [{r.level}] {where}: {r.reason}" + (f" | {r.excerpt}" if r.excerpt else ""))
+        line = f"  [{r.level}] {where}: {r.reason}" + (f" | {r.excerpt}" if r.excerpt else "")
+        click.echo(printable(line, one_line=True))
+
+
+def _group_db_url(ctx: click.Context, db_url: str | None) -> str | None:
+    """The database of a subcommand whose group takes --db too (``runs --db B show 1``): the one
+    given on the command line, wherever it stands; two different ones are refused."""
+    given = [
+        (url, context)
+        for url, context in ((db_url, ctx), (ctx.parent.params.get("db_url"), ctx.parent))
+        if context.get_parameter_source("db_url") == ParameterSource.COMMANDLINE
+    ]
+    if len({url for url, _ in given}) > 1:
+        raise UsageFailure("--db is given twice, with two different databases; give it once")
+    return given[0][0] if given else db_url
+
+
+def _cell(value) -> Text:
+    """A table cell: untrusted text shown as is (no rich markup), control characters escaped."""
+    return Text(printable("NULL" if value is None else str(value), one_line=True))
 
 
 def _has_schema(engine) -> bool:
@@ -415,17 +468,17 @@ def search_command(terms: str, limit: int, as_json: bool, db_url: str | None) ->
     Words are stemmed (distilled finds distillation) and punctuation is ignored.
     Prints each match's title, publication date and GitHub repository.
     """
-    with _engine(db_url) as engine, db.database_errors(engine.url):
+    with _engine(db_url, read_only=True) as engine, db.database_errors(engine.url):
         matches = search.search(engine, terms, limit) if _has_schema(engine) else []
     if as_json:
         click.echo(json.dumps([_match_json(m) for m in matches], ensure_ascii=False, indent=2))
         return
     if not matches:
-        click.echo(f"no paper matches {terms!r}")
+        click.echo(printable(f"no paper matches {terms!r}", one_line=True))
         return
     table = Table("#", "title", "published", "repository")
     for m in matches:
-        table.add_row(str(m.rank), m.title, _or_dash(m.published_on), m.repo or "-")
+        table.add_row(*map(_cell, (m.rank, m.title, _or_dash(m.published_on), m.repo or "-")))
     Console(width=200).print(table)
 
 
@@ -458,7 +511,7 @@ def export_command(name: str, fmt: str, output: str | None, db_url: str | None) 
         export.relation(name)
     except export.UnknownRelationError as exc:
         raise UsageFailure(str(exc)) from None
-    with _engine(db_url) as engine, db.database_errors(engine.url):
+    with _engine(db_url, read_only=True) as engine, db.database_errors(engine.url):
         if not _has_schema(engine):
             raise EtlFailure(f"no tables yet in {db.safe_url(engine.url)}; `papers-etl load PATH...` creates them")
         if output is None:
@@ -467,7 +520,7 @@ def export_command(name: str, fmt: str, output: str | None, db_url: str | None) 
             with export.atomic_output(output) as out:
                 count = export.export(engine, name, fmt, out)
     if output:
-        click.echo(f"wrote {count} rows of {name} to {output}", err=True)
+        click.echo(printable(f"wrote {count} rows of {name} to {output}", one_line=True), err=True)
 
 
 @main.command("query")
@@ -491,9 +544,9 @@ def query_command(sql: str, as_csv: bool, max_rows: int, db_url: str | None) -> 
             writer.writerows(["" if v is None else v for v in row] for row in result.rows)
             return
         rows = list(itertools.islice(result.rows, max_rows + 1))
-    table = Table(*result.columns)
+    table = Table(*(Column(header=_cell(name)) for name in result.columns))
     for row in rows[:max_rows]:
-        table.add_row(*("NULL" if v is None else str(v) for v in row))
+        table.add_row(*map(_cell, row))
     Console(width=200).print(table)
     more = " (more not shown: raise --max-rows or use --csv)" if len(rows) > max_rows else ""
     click.echo(f"{min(len(rows), max_rows)} rows{more}", err=True)

@@ -22,8 +22,9 @@ from dataclasses import asdict, dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from .db import redact
 from .dedup import Disagreement, Member, blocking_keys, components, merge, sighting_rank
-from .errors import InputError
+from .errors import DatabaseError, InputError
 from .records import LEVEL_FIELD, Paper, Problem, RawRecord, Sighting, excerpt
 from .schema import etl_runs, listings, paper_links, papers, rejects, source_files
 from .transform import record_from_listing, transform_record
@@ -93,6 +94,11 @@ def recent_runs(engine: Engine, limit: int = 20) -> list[sa.Row]:
         return list(conn.execute(query))
 
 
+def last_run_id(engine: Engine) -> int | None:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.max(etl_runs.c.run_id))).scalar()
+
+
 def run_with_rejects(engine: Engine, run_id: int) -> tuple[sa.Row | None, list[sa.Row]]:
     with engine.connect() as conn:
         run = conn.execute(sa.select(etl_runs).where(etl_runs.c.run_id == run_id)).first()
@@ -133,9 +139,10 @@ class RunWriter:
     ``on_commit`` is called after each commit: the files written since are loaded.
     """
 
-    def __init__(self, engine: Engine, on_commit: Callable[[], None]):
+    def __init__(self, engine: Engine, on_commit: Callable[[], None], on_lost: Callable[[], None] = lambda: None):
         self._engine = engine
         self._on_commit = on_commit
+        self._on_lost = on_lost
         self._conn: Connection | None = None
         self._transaction: sa.RootTransaction | None = None
         self._began = 0.0
@@ -166,10 +173,14 @@ class RunWriter:
                 self._commit()
             else:
                 self._on_commit()  # nothing written since the last commit (files skipped): all settled
-        except Exception:
+        except Exception as exc:
             if not quietly:
                 raise
-            log.warning("the files written since the last commit could not be committed", exc_info=True)
+            # One line (the error that stopped the run says the rest); the stack at -vv.
+            lost = self._conn is not None and self._conn.invalidated
+            log.warning("the files written since the last commit were not saved (%s)",
+                        "the connection to the database was lost" if lost else _one_line(exc))  # fmt: skip
+            log.debug("why they were not saved", exc_info=True)
         finally:
             if self._conn is not None:
                 self._conn.close()
@@ -194,10 +205,28 @@ class RunWriter:
 
     def _commit(self) -> None:
         transaction, self._transaction = self._transaction, None
-        transaction.commit()
+        try:
+            if self._conn.dialect.name == "sqlite" and not self._conn.connection.driver_connection.in_transaction:
+                # SQLite ends the transaction itself on some errors (a full disk, an I/O error), and
+                # COMMIT then "succeeds" with nothing to commit: the files written since were lost.
+                transaction.rollback()
+                raise TransactionLost("the database ended the run's transaction after an error")
+            transaction.commit()
+        except BaseException:
+            self._on_lost()  # the files written since the last commit are not in the database
+            raise
         self._on_commit()
         if self._statistics is not None:
             self._statistics.refresh_if_due(self._conn)
+
+
+class TransactionLost(DatabaseError):
+    """The database rolled back the run's open transaction by itself."""
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return redact(text.splitlines()[0]) if text else type(exc).__name__
 
 
 @dataclass

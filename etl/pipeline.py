@@ -32,8 +32,8 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from . import load, locks
-from .db import current_revision, database_errors, database_files, ensure_schema, head_revision
-from .errors import DatabaseError, InputError
+from .db import current_revision, database_errors, database_files, ensure_schema, head_revision, safe_url
+from .errors import DatabaseError, InputError, SchemaRevisionError
 from .extract import Discovery, Fingerprint, Selection, discover_inputs, fingerprint
 from .parsing import ParsedFile, Parser, Ticket
 from .records import LEVEL_FILE, Problem
@@ -190,7 +190,7 @@ def run_load(
         if abandoned:
             log.warning("%d earlier run(s) had been interrupted; marked failed", abandoned)
         written: list[FileResult] = []  # since the last commit; in the summary once committed
-        writer = load.RunWriter(engine, on_commit=lambda: _committed(written, summary))
+        writer = load.RunWriter(engine, on_commit=lambda: _committed(written, summary), on_lost=written.clear)
         job = _Job(engine, summary.run_id, listed_on, force, progress or Progress(), _loaded_files(engine), writer)
         try:
             with Parser(listed_on, in_process=not _use_parse_process(parse_process)) as parser:
@@ -251,6 +251,11 @@ def rebuild(engine: Engine) -> load.RebuildCounts:
     Holds the load lock: a rebuild and a load never run at once (LockNotAcquired otherwise).
     """
     with locks.load_lock(engine):
+        if current_revision(engine) is None:  # never build a schema just to rebuild nothing
+            raise SchemaRevisionError(
+                f"{safe_url(engine.url)} is not a papers-etl database (it has no schema revision); "
+                "check --db: rebuild works on a database that `papers-etl load` filled"
+            )
         ensure_schema(engine)
         with database_errors(engine.url):
             return load.rebuild_papers(engine)

@@ -202,17 +202,6 @@ def finish(process: subprocess.Popen) -> tuple[int, str, str]:
     return process.returncode, out, err
 
 
-@pytest.fixture
-def processes():
-    """Processes a test started; any still alive at the end is killed (by its pid), so none outlives the test."""
-    started: list[subprocess.Popen] = []
-    yield started
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-            process.wait(WAIT_S)
-
-
 # --------------------------------------------------------------------------- crash safety
 
 
