@@ -106,6 +106,20 @@ def processes():
 
 
 @pytest.fixture
+def engine_of():
+    """engine_of(url): an engine disposed of at the end of the test."""
+    engines = []
+
+    def make(url: str):
+        engines.append(db.create_engine(url))
+        return engines[-1]
+
+    yield make
+    for engine in engines:
+        engine.dispose()
+
+
+@pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
 

@@ -116,20 +116,6 @@ def reference_url(db_url, tmp_path):
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture
-def engine_of():
-    """engine_of(url): an engine disposed of at the end of the test."""
-    engines = []
-
-    def make(url: str):
-        engines.append(db.create_engine(url))
-        return engines[-1]
-
-    yield make
-    for engine in engines:
-        engine.dispose()
-
-
 def reference(url: str, folder: Path, engine_of) -> dict[str, list[tuple]]:
     engine = engine_of(url)
     run_load(engine, [folder])
