@@ -13,13 +13,16 @@ Exit status of ``papers-etl load`` (also in the README), one per outcome a sched
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import datetime as dt
 import functools
+import io
 import itertools
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,6 +47,9 @@ EXIT_REJECTS = 1
 EXIT_USAGE = 2
 EXIT_FAILURE = 3
 EXIT_LOCKED = 4
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
+EXIT_BROKEN_PIPE = 141  # the reader of standard output went away (128 + SIGPIPE)
+MIN_BUSY_SECONDS = 1.0  # a load waits at least this long for another program's SQLite write lock
 QUIET = "papers_etl.quiet"  # click context meta key set by -q
 
 
@@ -62,15 +68,30 @@ class LockFailure(EtlFailure):
     exit_code = EXIT_LOCKED
 
 
+class Interrupted(EtlFailure):
+    """Stopped by Ctrl-C."""
+
+    exit_code = EXIT_INTERRUPTED
+
+
 def reports_errors(command):
     """Turn EtlError into a one-line message and exit status 3, never a traceback."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
-            return command(*args, **kwargs)
+            try:
+                return command(*args, **kwargs)
+            finally:
+                sys.stdout.flush()  # here, where a closed pipe can be told apart, not at exit
+        except BrokenPipeError:
+            _quiet_broken_pipe()
         except LockNotAcquired as exc:
             raise LockFailure(str(exc)) from None
+        except query.QueryCancelled as exc:
+            raise Interrupted(str(exc)) from None
+        except KeyboardInterrupt:
+            raise Interrupted("interrupted (Ctrl-C)") from None
         except EtlError as exc:
             raise EtlFailure(str(exc)) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
@@ -82,6 +103,14 @@ def reports_errors(command):
             ) from None
 
     return wrapper
+
+
+def _quiet_broken_pipe() -> None:
+    """The reader of standard output went away (``papers-etl export papers | head -1``): stop
+    quietly, as Unix tools do, with the status a shell shows for them (128 + SIGPIPE)."""
+    with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+    sys.exit(EXIT_BROKEN_PIPE)
 
 
 db_option = click.option(
@@ -200,7 +229,12 @@ def load_command(
     day = listed_on.date() if listed_on else None
     selection = Selection(include=include or DEFAULT_INCLUDE, exclude=exclude)
     try:
-        with _engine(db_url) as engine, _progress(quiet or as_json) as progress:
+        # A dry run reads an existing database read-only (and never creates one); a load waits for another
+        # program's SQLite write lock as long as for another load (--wait, at least a second).
+        options = {"read_only": True} if dry_run and db.database_exists(db_url) else {}
+        if not dry_run:
+            options["busy_seconds"] = max(wait_seconds, MIN_BUSY_SECONDS)
+        with _engine(db_url, **options) as engine, _progress(quiet or as_json) as progress:
             if dry_run:
                 summary = check_load(engine, paths, day, force=force, progress=progress, selection=selection)
             else:
@@ -218,7 +252,7 @@ def load_command(
         if as_json:
             status = "locked" if isinstance(exc, LockNotAcquired) else "failed"
             exit_status = EXIT_LOCKED if isinstance(exc, LockNotAcquired) else EXIT_FAILURE
-            click.echo(json.dumps({"status": status, "exit_status": exit_status, "message": str(exc)}))
+            click.echo(json.dumps({"status": status, "exit_status": exit_status, "message": db.redact(str(exc))}))
         raise
     exit_status = EXIT_REJECTS if summary.status == "partial" else EXIT_OK
     if as_json:
@@ -533,11 +567,19 @@ def export_command(name: str, fmt: str, output: str | None, db_url: str | None) 
     type=click.IntRange(min=1),
     help="Rows shown in the table (--csv writes them all).",
 )
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    default=query.DEFAULT_TIMEOUT_SECONDS,
+    show_default=True,
+    metavar="SECONDS",
+    help="Stop the statement after this long (0: no limit). Ctrl-C cancels it too.",
+)
 @db_option
 @reports_errors
-def query_command(sql: str, as_csv: bool, max_rows: int, db_url: str | None) -> None:
+def query_command(sql: str, as_csv: bool, max_rows: int, timeout: float, db_url: str | None) -> None:
     """Run one read-only SQL statement (SELECT ...) and print the result; statements that write are refused."""
-    with query.run_query(db_url, sql) as result:
+    with query.run_query(db_url, sql, timeout) as result:
         if as_csv:
             writer = csv.writer(sys.stdout, lineterminator="\n")
             writer.writerow(result.columns)

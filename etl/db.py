@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-from .errors import ConfigError, DatabaseError, SchemaRevisionError
+from .errors import ConfigError, DatabaseBusy, DatabaseError, SchemaRevisionError
 from .schema import SCHEMA_REVISION
 
 if TYPE_CHECKING:
@@ -183,6 +183,13 @@ def _sqlite_engine(url: URL, read_only: bool, must_exist: bool, busy_seconds: fl
     return engine
 
 
+def database_exists(url: str | None) -> bool:
+    """False only for a SQLite URL whose file is missing (PostgreSQL databases are assumed to exist)."""
+    parsed = normalise_url(resolve_url(url))
+    path = sqlite_path(parsed)
+    return path is None or path.is_file()
+
+
 SQLITE_COMPANION_SUFFIXES = ("-wal", "-shm", "-journal", ".lock")
 
 
@@ -216,12 +223,22 @@ def database_errors(url: str | URL) -> Iterator[None]:
     try:
         yield
     except sa.exc.DBAPIError as exc:
-        raise DatabaseError(_explained(url, exc)) from None
+        raise _error_class(exc)(_explained(url, exc)) from None
     except Exception as exc:
         # The bulk paths (sqlite3 multi-row INSERTs, psycopg COPY) talk to the driver directly.
         if not _is_driver_error(exc):
             raise
-        raise DatabaseError(_explained(url, exc)) from None
+        raise _error_class(exc)(_explained(url, exc)) from None
+
+
+def _error_class(exc: BaseException) -> type[DatabaseError]:
+    chain = _driver_errors(exc)
+    root = chain[-1] if chain else exc
+    busy = isinstance(root, sqlite3.OperationalError) and getattr(root, "sqlite_errorcode", None) in (
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+    )
+    return DatabaseBusy if busy else DatabaseError
 
 
 def _explained(url: str | URL, exc: BaseException) -> str:
@@ -240,7 +257,9 @@ def _explained(url: str | URL, exc: BaseException) -> str:
     reason = redact(_first_line(root))
     if _driver_module(root) == "sqlite3":
         if "locked" in reason or "busy" in reason:
-            return f"{where}: {reason}; another program is writing to this database file: let it finish, or stop it"
+            return (
+                f"{where}: {reason}: another program holds its write lock; let it finish, or give load --wait SECONDS"
+            )
         if isinstance(root, sqlite3.OperationalError) and "unable to open" in reason:
             return f"{where}: {reason}; check the path and its permissions"
         return f"{where}: {reason}"

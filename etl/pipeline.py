@@ -33,7 +33,7 @@ from sqlalchemy.engine import Engine
 
 from . import load, locks
 from .db import current_revision, database_errors, database_files, ensure_schema, head_revision, safe_url
-from .errors import DatabaseError, InputError, SchemaRevisionError
+from .errors import DatabaseBusy, DatabaseError, InputError, LockNotAcquired, SchemaRevisionError
 from .extract import Discovery, Fingerprint, Selection, discover_inputs, fingerprint
 from .parsing import ParsedFile, Parser, Ticket
 from .records import LEVEL_FILE, Problem
@@ -183,10 +183,13 @@ def run_load(
     """
     found = _discover(engine, paths, selection)
     with locks.load_lock(engine, wait_seconds):
-        ensure_schema(engine)
-        with database_errors(engine.url):
-            abandoned = load.mark_abandoned_runs(engine)
-            summary = RunSummary(run_id=load.start_run(engine), ignored=found.ignored)
+        try:
+            ensure_schema(engine)
+            with database_errors(engine.url):
+                abandoned = load.mark_abandoned_runs(engine)
+                summary = RunSummary(run_id=load.start_run(engine), ignored=found.ignored)
+        except DatabaseBusy as exc:  # another program writes to the SQLite file: nothing was written
+            raise LockNotAcquired(f"{exc} (waited {wait_seconds:g}s)") from None
         if abandoned:
             log.warning("%d earlier run(s) had been interrupted; marked failed", abandoned)
         written: list[FileResult] = []  # since the last commit; in the summary once committed

@@ -12,6 +12,7 @@ import json
 import os
 import select
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -278,6 +279,61 @@ def test_a_second_load_exits_4_while_another_holds_the_database(db_url, captures
     assert [row[1] for row in run_rows(engine_of(db_url))] == ["partial"]
 
 
+@pytest.mark.parametrize("spelling", ["symlink", "hard link", "relative path"])
+def test_every_spelling_of_one_sqlite_file_meets_the_same_lock(
+    spelling, tmp_path, captures, engine_of, processes, runner, monkeypatch
+):
+    database = tmp_path / "papers.db"
+    url = f"sqlite:///{database}"
+    assert runner.invoke(main, ["load", "--db", url, str(captures / "2026-03-03-notes.txt")]).exit_code == EXIT_REJECTS
+    other = tmp_path / "other" / "papers.db"
+    other.parent.mkdir()
+    if spelling == "symlink":
+        other.symlink_to(database)
+    elif spelling == "hard link":
+        os.link(database, other)
+    else:
+        monkeypatch.chdir(other.parent)
+        other = Path("..") / "papers.db"
+    processes.append(paused_load(["load", "--db", url, str(captures)], "run-started"))
+
+    second = runner.invoke(main, ["load", "--db", f"sqlite:///{other}", str(captures)])
+
+    assert second.exit_code == EXIT_LOCKED, second.output
+    assert "another papers-etl load is running on this database" in second.stderr
+    assert [row[1] for row in run_rows(engine_of(url))] == ["partial", "running"]  # the second wrote nothing
+    processes[-1].stdin.write("go\n")
+    processes[-1].stdin.flush()
+    status, _, err = finish(processes[-1])
+    assert status == EXIT_REJECTS, err
+    assert [row[1] for row in run_rows(engine_of(url))] == ["partial", "partial"]
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+
+
+def test_a_load_waits_for_a_busy_sqlite_file_as_long_as_wait_says(tmp_path, page_dir, runner):
+    url = f"sqlite:///{tmp_path / 'papers.db'}"
+    folder = page_dir({"a.txt": compact_page([WAVELETS])})
+    assert runner.invoke(main, ["load", "--db", url, str(folder)]).exit_code == EXIT_OK
+    holder = sqlite3.connect(tmp_path / "papers.db", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another program writing to the database
+    try:
+        engine = db.create_engine(url, busy_seconds=0.2)
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one() == 200
+        engine.dispose()
+
+        result = runner.invoke(main, ["load", "--db", url, "--wait", "0.2", "--force", str(folder)])
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+    assert result.exit_code == EXIT_LOCKED, result.output
+    assert "another program holds its write lock" in result.stderr and "(waited 0.2s)" in result.stderr
+    with sqlite3.connect(tmp_path / "papers.db") as conn:
+        assert conn.execute("SELECT status FROM etl_runs").fetchall() == [("succeeded",)]  # nothing written
+
+
 def test_a_waiting_load_starts_when_the_first_finishes(db_url, reference_url, captures, engine_of, processes):
     expected = reference(reference_url, captures, engine_of)
     first = paused_load(["load", "--db", db_url, str(captures)], "run-started")
@@ -490,7 +546,7 @@ def test_dry_run_writes_nothing_and_creates_no_sqlite_file(runner, tmp_path, cap
         f"dry run, nothing written: 3 files (2 to load, 0 already loaded, 1 refused); {BATCH * 2 + 204} records, "
         f"{field_rejects(BATCH * 2 + 200)} rejects"
     )
-    assert not target.exists() and not Path(f"{target}{locks.LOCK_SUFFIX}").exists()
+    assert not target.exists() and list(target.parent.glob(f"{target.name}*")) == []
 
 
 def test_dry_run_on_a_loaded_database_changes_nothing(runner, db_url, captures, engine_of, page_dir):
