@@ -375,9 +375,23 @@ def db_group() -> None:
 @reports_errors
 def db_upgrade(revision: str, db_url: str | None) -> None:
     """Bring the database schema to the latest (or given) revision."""
+    order = db.revision_order()  # oldest first
+    if revision != "head" and revision not in order:
+        raise UsageFailure(f"unknown revision {revision!r}; give head or one of {', '.join(order)}")
+    target = order[-1] if revision == "head" else revision
     with _engine(db_url) as engine:
-        db.upgrade(engine, revision)
-        click.echo(f"{db.safe_url(engine.url)} is at revision {db.current_revision(engine)}")
+        current = db.current_revision(engine)
+        where = db.safe_url(engine.url)
+        if current == target:
+            click.echo(f"{where} is already at revision {current}; nothing to do")
+            return
+        if current in order and order.index(current) > order.index(target):
+            raise EtlFailure(
+                f"{where} is at revision {current}, after {target}: `db upgrade` only moves forward. "
+                f"To go back (it may drop data), run `alembic downgrade {target}` in a checkout"
+            )
+        db.upgrade(engine, target)
+        click.echo(f"{where} is at revision {db.current_revision(engine)}")
 
 
 @db_group.command("current")

@@ -343,6 +343,13 @@ def migrations_head() -> str:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
+def revision_order() -> list[str]:
+    """The revisions of migrations/, oldest first (they form one line)."""
+    from alembic.script import ScriptDirectory
+
+    return [rev.revision for rev in reversed(list(ScriptDirectory.from_config(alembic_config()).walk_revisions()))]
+
+
 def known_revisions() -> set[str]:
     from alembic.script import ScriptDirectory
 

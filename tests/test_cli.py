@@ -400,3 +400,19 @@ def test_a_database_at_an_older_revision_is_refused(runner, db_url, page_dir, mo
 
     assert result.exit_code == EXIT_FAILURE
     assert "this papers-etl needs a_later_revision; run `papers-etl db upgrade` first" in result.stderr
+
+
+def test_db_upgrade_validates_the_revision(runner, db_url):
+    unknown = runner.invoke(main, ["db", "upgrade", "--revision", "9999", "--db", db_url])
+    assert unknown.exit_code == EXIT_USAGE
+    assert unknown.stderr == f"Error: unknown revision '9999'; give head or one of {', '.join(db.revision_order())}\n"
+
+    assert runner.invoke(main, ["db", "upgrade", "--db", db_url]).exit_code == EXIT_OK
+    head = db.head_revision()
+    again = runner.invoke(main, ["db", "upgrade", "--revision", head, "--db", db_url])
+    assert again.exit_code == EXIT_OK and f"already at revision {head}; nothing to do" in again.output
+
+    down = runner.invoke(main, ["db", "upgrade", "--revision", "0003", "--db", db_url])
+    assert down.exit_code == EXIT_FAILURE
+    assert f"is at revision {head}, after 0003: `db upgrade` only moves forward" in down.stderr
+    assert "alembic downgrade 0003" in down.stderr

@@ -8,6 +8,7 @@ of hanging the suite.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import select
@@ -457,13 +458,40 @@ def test_force_reloads_a_file_that_parses_differently_without_duplicates(engine,
 
     assert forced.counts["files_loaded"] == 2 and forced.counts["files_skipped"] == 0
     assert all(f.message is None for f in forced.files)
-    # The papers that only these files listed (Lantern, Wavelets) were removed with them and created again.
-    assert forced.counts["papers_inserted"] == 2
+    # The papers that only these files listed (Lantern, Wavelets) are found again: none is new.
+    assert forced.counts["papers_inserted"] == 0
     after = snapshot(engine)
     # The reload recorded its own field rejects (the run's history), the earlier ones stay.
     assert after.pop(FIELD_REJECTS) == sorted(before.pop(FIELD_REJECTS) * 2)
     assert after == before
     assert scalar(engine, "SELECT count(*) FROM source_files WHERE parse_digest = 'digest of other rules'") == 0
+
+
+def test_force_keeps_the_id_and_created_at_of_every_paper_it_reloads(engine, page_dir):
+    folder = forced_pages(page_dir)
+    run_load(engine, [folder], listed_on=dt.date(2026, 1, 8))
+    before = rows(engine, "SELECT paper_id, title_key, created_at FROM papers ORDER BY paper_id")
+
+    forced = run_load(engine, [folder], listed_on=dt.date(2026, 1, 9), force=True)
+
+    assert [f.message for f in forced.files] == [None, None]  # both files deleted and loaded again
+    assert forced.counts["papers_inserted"] == 0
+    assert rows(engine, "SELECT paper_id, title_key, created_at FROM papers ORDER BY paper_id") == before
+    assert scalar(engine, "SELECT count(*) FROM listings") == 4
+
+
+def test_force_deletes_a_paper_the_file_no_longer_lists(engine, page_dir):
+    folder = page_dir({"a.txt": compact_page([WAVELETS, GARDENS])})
+    run_load(engine, [folder])
+    (folder / "a.txt").write_text(compact_page([WAVELETS]), encoding="utf-8")  # same file name, other content
+    with engine.begin() as conn:  # the earlier load's row now names a file of the new content's sha256
+        conn.execute(sa.text("UPDATE source_files SET sha256 = :sha, parse_digest = NULL"),
+                     {"sha": hashlib.sha256((folder / "a.txt").read_bytes()).hexdigest()})  # fmt: skip
+
+    run_load(engine, [folder], force=True)
+
+    assert [title for (title,) in rows(engine, "SELECT title FROM papers")] == [WAVELETS[0]]
+    assert scalar(engine, "SELECT count(*) FROM paper_links WHERE paper_id NOT IN (SELECT paper_id FROM papers)") == 0
 
 
 def test_force_with_another_listing_date_reloads(engine, page_dir):
