@@ -32,7 +32,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from . import load, locks
-from .db import current_revision, database_errors, database_files, ensure_schema, head_revision, safe_url
+from .db import current_revision, database_errors, database_files, ensure_schema, head_revision, redact, safe_url
 from .errors import DatabaseBusy, DatabaseError, InputError, LockNotAcquired, SchemaRevisionError
 from .extract import Discovery, Fingerprint, Selection, discover_inputs, fingerprint
 from .parsing import ParsedFile, Parser, Ticket
@@ -288,9 +288,10 @@ def _suffix(message: str | None) -> str:
 
 
 def _failure_message(exc: BaseException) -> str:
+    """What etl_runs.message says (read-only roles read it: no credential in it)."""
     if not str(exc):
         return f"stopped by {type(exc).__name__}"
-    return str(exc) if isinstance(exc, DatabaseError) else f"{type(exc).__name__}: {exc}"
+    return redact(str(exc) if isinstance(exc, DatabaseError) else f"{type(exc).__name__}: {exc}")
 
 
 def _finish_quietly(engine: Engine, summary: RunSummary) -> None:
