@@ -185,7 +185,7 @@ _Found = list[tuple["Path | InputError", object]]  # an entry and what makes two
 
 
 class _Walker:
-    """Folder walks and globs for one ``discover_inputs`` call: each real folder is walked once."""
+    """Folder walks and globs for one ``discover_inputs`` call: each real folder is walked once per argument."""
 
     def __init__(self, selection: Selection):
         self.selection = selection
@@ -195,6 +195,7 @@ class _Walker:
         self._protected = _identities(selection.protected)
 
     def expand(self, arg: str) -> _Found:
+        self._walked = set()  # per argument: a folder walked for an earlier one is walked again (its files dedupe)
         if not GLOB_CHARS & set(arg):
             if os.path.isdir(arg):
                 return self._files_under(arg, lambda parts: True)

@@ -7,10 +7,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import tracemalloc
 from pathlib import Path
 
 import pytest
+from conftest import PROJECT_ROOT
 from pages import write_big_daily_page
 
 from etl import db
@@ -525,6 +530,12 @@ def test_discover_glob_matching_a_folder_walks_it(tmp_path):
     assert [p.relative_to(tmp_path).as_posix() for p in found] == ["day1/a.txt", "day1/b.txt", "day2/c.txt"]
 
 
+def test_a_folder_given_twice_in_two_spellings_is_found_once(tmp_path):
+    make_files(tmp_path, ["d/a.txt", "d/sub/b.txt"])
+    found = discover([tmp_path / "d", str(tmp_path / "d" / "**" / "*.txt"), tmp_path / "d" / "sub"])
+    assert [p.relative_to(tmp_path).as_posix() for p in found] == ["d/a.txt", "d/sub/b.txt"]
+
+
 def test_discover_removes_duplicates_and_keeps_argument_order(tmp_path):
     make_files(tmp_path, ["z/1.txt", "a/2.txt"])
     found = discover([tmp_path / "z", tmp_path / "a", tmp_path / "z" / "1.txt", str(tmp_path / "*" / "*.txt")])
@@ -858,3 +869,34 @@ def test_a_big_file_streams_with_flat_memory(tmp_path):
 
     assert seen == count > 10_000
     assert peak < path.stat().st_size / 4, f"peak {peak} bytes for a {path.stat().st_size} byte file"
+
+
+def test_an_unreadable_folder_is_refused_when_an_unprivileged_user_walks_it():
+    """The same as above for real, without simulation: as root, the walk runs as user nobody (setpriv)."""
+    if os.geteuid() != 0:
+        pytest.skip("runs only as root (unprivileged, the test above already uses chmod 000)")
+    if shutil.which("setpriv") is None:
+        pytest.skip("setpriv is not installed")
+    folder = Path(tempfile.mkdtemp(prefix="papers-etl-unreadable-"))  # /tmp, which nobody can enter
+    try:
+        folder.chmod(0o755)
+        make_files(folder, ["a.txt", "locked/b.txt"])
+        (folder / "locked").chmod(0o700)
+        script = (
+            "import sys; from etl.extract import discover_inputs; found = discover_inputs([sys.argv[1]]); "
+            "print([p.name for p in found.files], [(e.path, e.reason) for e in found.refused])"
+        )
+        result = subprocess.run(
+            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", script, str(folder)],
+            cwd=PROJECT_ROOT,
+            env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        shutil.rmtree(folder)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("['a.txt'] [(")
+    assert f"{folder / 'locked'}" in result.stdout and "this folder cannot be read (Permission denied)" in result.stdout
