@@ -8,7 +8,10 @@ Exit status of ``papers-etl load`` (also in the README), one per outcome a sched
 3 failure: the run could not start or stopped (a path matched nothing, the database
   URL, server, password or schema revision, a database error). Files loaded before
   the failure stay loaded; fix the cause and run the same command again;
-4 lock not acquired: another load holds this database (after ``--wait`` seconds).
+4 lock not acquired: another load holds this database, or another program its SQLite
+  write lock (after ``--wait`` seconds); nothing was written.
+Every command also exits 130 on Ctrl-C and 141, quietly, when the reader of its
+standard output went away (``| head -1``).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from conftest import scalar
+from conftest import _postgres_url, scalar
 from pages import compact_page
 from test_pipeline import finish, paused_load
 
@@ -77,9 +77,8 @@ def db_run(engine):
         return conn.execute(sa.text("SELECT * FROM etl_runs ORDER BY run_id DESC")).first()
 
 
-def test_a_postgresql_server_going_away_mid_load_gives_one_line_and_no_traceback(db_url, page_dir, processes):
-    if not db_url.startswith("postgresql"):
-        pytest.skip("a database server going away is PostgreSQL's case (SQLite has no server)")
+def test_a_postgresql_server_going_away_mid_load_gives_one_line_and_no_traceback(request, page_dir, processes):
+    db_url = _postgres_url(request)  # PostgreSQL only: SQLite has no server to lose
     folder = many_pages(page_dir, 3)
     load = paused_load(["load", "--db", db_url, "--no-parse-process", str(folder)], "mid-file", 1)
     processes.append(load)

@@ -8,6 +8,7 @@ import json
 
 import pytest
 import sqlalchemy as sa
+from conftest import _postgres_url
 from pages import GARDENS, compact_page
 from test_reliability import fill_the_disk, many_pages
 
@@ -142,9 +143,8 @@ def test_a_password_in_the_query_is_neither_printed_nor_logged(runner, page_dir)
     assert "password=***" in result.stderr
 
 
-def test_a_credential_is_never_stored_in_the_run_record(runner, db_url, page_dir, engine_of):
-    if db_url.startswith("sqlite"):
-        pytest.skip("SQLite URLs carry no credentials")
+def test_a_credential_is_never_stored_in_the_run_record(runner, request, page_dir, engine_of):
+    db_url = _postgres_url(request)  # PostgreSQL only: SQLite URLs carry no credentials
     user_part, _, rest = db_url.partition("@")
     secret_url = f"{user_part.split(':', 2)[0]}:{user_part.split(':', 2)[1]}:Userinfo5ecret@{rest}"
     secret_url += "?password=Query5ecret"  # the server trusts local users: the passwords are not checked
