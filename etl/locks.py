@@ -26,7 +26,7 @@ import logging
 import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -88,12 +88,20 @@ def _advisory_lock(engine: Engine, wait_seconds: float) -> Iterator[None]:
                 time.sleep(min(POLL_SECONDS, remaining))
         try:
             yield
-        finally:
-            # The connection goes back to the pool: the session lock must be released explicitly.
-            with database_errors(engine.url):
-                conn.execute(sa.select(sa.func.pg_advisory_unlock(ADVISORY_LOCK_KEY)))
+        except BaseException:
+            # A server that went away took the lock with it: the error that stopped the run is the one to tell.
+            with suppress(DatabaseError):
+                _advisory_unlock(engine, conn)
+            raise
+        _advisory_unlock(engine, conn)
     finally:
         conn.close()
+
+
+def _advisory_unlock(engine: Engine, conn) -> None:
+    # The connection goes back to the pool: the session lock must be released explicitly.
+    with database_errors(engine.url):
+        conn.execute(sa.select(sa.func.pg_advisory_unlock(ADVISORY_LOCK_KEY)))
 
 
 _descriptors: dict[tuple[int, int], int] = {}  # (device, inode) -> descriptor, open until the process ends
