@@ -144,7 +144,8 @@ def _guarded(parse: Callable[[], PageStream], path: Path) -> PageStream:
 
 
 def _parser_failure(exc: Exception, path: Path) -> InputError:
-    log.info("parser failure on %s", path, exc_info=True)
+    log.info("parser failure on %s: %s: %s", path, type(exc).__name__, exc)
+    log.debug("where the parser failed", exc_info=True)  # the stack at -vv only
     return InputError(f"unexpected parser failure ({type(exc).__name__}: {exc}); please report it with this file", path)
 
 
