@@ -8,7 +8,10 @@ Exit status of ``papers-etl load`` (also in the README), one per outcome a sched
 3 failure: the run could not start or stopped (a path matched nothing, the database
   URL, server, password or schema revision, a database error). Files loaded before
   the failure stay loaded; fix the cause and run the same command again;
-4 lock not acquired: another load holds this database (after ``--wait`` seconds).
+4 lock not acquired: another load holds this database, or another program its SQLite
+  write lock (after ``--wait`` seconds); nothing was written.
+Every command also exits 130 on Ctrl-C and 141, quietly, when the reader of its
+standard output went away (``| head -1``).
 
 ``papers-etl fetch`` uses the same family: 0 every day fetched or skipped; 1 some days
 failed (the others were saved); 2 usage error; 3 the run stopped (token refused,
@@ -17,34 +20,44 @@ endpoint unreachable, folder not writable).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import datetime as dt
 import functools
+import io
 import itertools
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.table import Column, Table
+from rich.text import Text
 from sqlalchemy.engine import Engine
 
 from . import access, db, export, fetch, load, query, search
 from .errors import DateRangeError, EtlError, LockNotAcquired
+from .extract import DEFAULT_INCLUDE, Selection
 from .pipeline import FileResult, RunSummary, check_load, rebuild, run_load
 from .pipeline import Progress as LoadProgress
+from .terminal import printable
 
 EXIT_OK = 0
 EXIT_REJECTS = 1
 EXIT_USAGE = 2
 EXIT_FAILURE = 3
 EXIT_LOCKED = 4
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
+EXIT_BROKEN_PIPE = 141  # the reader of standard output went away (128 + SIGPIPE)
+MIN_BUSY_SECONDS = 1.0  # a load waits at least this long for another program's SQLite write lock
 QUIET = "papers_etl.quiet"  # click context meta key set by -q
 
 
@@ -54,7 +67,7 @@ class EtlFailure(click.ClickException):
     exit_code = EXIT_FAILURE
 
     def format_message(self) -> str:
-        return self.message
+        return printable(db.redact(self.message))
 
 
 class LockFailure(EtlFailure):
@@ -63,26 +76,49 @@ class LockFailure(EtlFailure):
     exit_code = EXIT_LOCKED
 
 
+class Interrupted(EtlFailure):
+    """Stopped by Ctrl-C."""
+
+    exit_code = EXIT_INTERRUPTED
+
+
 def reports_errors(command):
     """Turn EtlError into a one-line message and exit status 3, never a traceback."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
-            return command(*args, **kwargs)
+            try:
+                return command(*args, **kwargs)
+            finally:
+                sys.stdout.flush()  # here, where a closed pipe can be told apart, not at exit
+        except BrokenPipeError:
+            _quiet_broken_pipe()
         except LockNotAcquired as exc:
             raise LockFailure(str(exc)) from None
+        except query.QueryCancelled as exc:
+            raise Interrupted(str(exc)) from None
+        except KeyboardInterrupt:
+            raise Interrupted("interrupted (Ctrl-C)") from None
         except EtlError as exc:
             raise EtlFailure(str(exc)) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
             raise
         except Exception as exc:
-            logging.getLogger("etl").info("internal error", exc_info=True)
+            logging.getLogger("etl").debug("internal error", exc_info=True)
             raise EtlFailure(
-                f"internal error ({type(exc).__name__}: {exc}); run again with -v to see where, and report it"
+                f"internal error ({type(exc).__name__}: {exc}); run again with -vv to see where, and report it"
             ) from None
 
     return wrapper
+
+
+def _quiet_broken_pipe() -> None:
+    """The reader of standard output went away (``papers-etl export papers | head -1``): stop
+    quietly, as Unix tools do, with the status a shell shows for them (128 + SIGPIPE)."""
+    with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+    sys.exit(EXIT_BROKEN_PIPE)
 
 
 db_option = click.option(
@@ -96,9 +132,9 @@ db_option = click.option(
 
 
 @contextmanager
-def _engine(db_url: str | None) -> Iterator[Engine]:
-    """An engine for the command, disposed of when the command ends."""
-    engine = db.create_engine(db_url)
+def _engine(db_url: str | None, **options) -> Iterator[Engine]:
+    """An engine for the command (``options`` as in ``db.create_engine``), disposed of when the command ends."""
+    engine = db.create_engine(db_url, **options)
     try:
         yield engine
     finally:
@@ -114,9 +150,18 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
     """Turn Hugging Face papers listing captures into a relational database."""
     level = logging.ERROR if quiet else logging.WARNING - 10 * min(verbose, 2)
     # force: each invocation logs to the current stderr (tests invoke main many times in one process).
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
+    logging.basicConfig(level=level, stream=sys.stderr, force=True)
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(_SafeFormatter("%(levelname)s %(name)s: %(message)s"))
     logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO if verbose >= 2 and not quiet else logging.WARNING)
     ctx.meta[QUIET] = quiet
+
+
+class _SafeFormatter(logging.Formatter):
+    """Log lines carry file names, titles and URLs: credentials masked, control characters escaped."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(db.redact(super().format(record)))
 
 
 @main.command("load")
@@ -146,6 +191,21 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as one JSON object on stdout.")
 @click.option(
+    "--include",
+    "include",
+    multiple=True,
+    metavar="PATTERN",
+    help="Take only files matching this glob in folders and globs (repeatable; case-insensitive; "
+    f"default: {' '.join(DEFAULT_INCLUDE)}). Files named on the command line are always read.",
+)
+@click.option(
+    "--exclude",
+    "exclude",
+    multiple=True,
+    metavar="PATTERN",
+    help="Leave out files matching this glob in folders and globs (repeatable).",
+)
+@click.option(
     "--parse-process/--no-parse-process",
     default=None,
     help="Parse the next files in a second process while this one writes "
@@ -162,6 +222,8 @@ def load_command(
     dry_run: bool,
     wait_seconds: float,
     as_json: bool,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
     parse_process: bool | None,
 ) -> None:
     """Load capture files, folders (walked recursively) or globs.
@@ -173,10 +235,16 @@ def load_command(
     """
     quiet = ctx.meta.get(QUIET, False)
     day = listed_on.date() if listed_on else None
+    selection = Selection(include=include or DEFAULT_INCLUDE, exclude=exclude)
     try:
-        with _engine(db_url) as engine, _progress(quiet or as_json) as progress:
+        # A dry run reads an existing database read-only (and never creates one); a load waits for another
+        # program's SQLite write lock as long as for another load (--wait, at least a second).
+        options = {"read_only": True} if dry_run and db.database_exists(db_url) else {}
+        if not dry_run:
+            options["busy_seconds"] = max(wait_seconds, MIN_BUSY_SECONDS)
+        with _engine(db_url, **options) as engine, _progress(quiet or as_json) as progress:
             if dry_run:
-                summary = check_load(engine, paths, day, force=force, progress=progress)
+                summary = check_load(engine, paths, day, force=force, progress=progress, selection=selection)
             else:
                 summary = run_load(
                     engine,
@@ -186,19 +254,31 @@ def load_command(
                     wait_seconds=wait_seconds,
                     progress=progress,
                     parse_process=parse_process,
+                    selection=selection,
                 )
     except EtlError as exc:
         if as_json:
             status = "locked" if isinstance(exc, LockNotAcquired) else "failed"
             exit_status = EXIT_LOCKED if isinstance(exc, LockNotAcquired) else EXIT_FAILURE
-            click.echo(json.dumps({"status": status, "exit_status": exit_status, "message": str(exc)}))
+            click.echo(json.dumps({"status": status, "exit_status": exit_status, "message": db.redact(str(exc))}))
         raise
     exit_status = EXIT_REJECTS if summary.status == "partial" else EXIT_OK
     if as_json:
         click.echo(json.dumps({**summary.as_dict(), "exit_status": exit_status}, default=str))
     elif not quiet:
         click.echo(summary_line(summary))
+    elif exit_status == EXIT_REJECTS:  # -q prints errors only, and a scheduler's mail needs this one
+        click.echo(rejects_line(summary), err=True)
     sys.exit(exit_status)
+
+
+def rejects_line(summary: RunSummary) -> str:
+    """The one line ``load -q`` prints when something was rejected."""
+    refused = summary.counts["files_refused"]
+    return (
+        f"run {summary.run_id} finished with rejects: {refused} files refused, {summary.rejects} records or fields "
+        f"rejected; see `papers-etl runs show {summary.run_id}`"
+    )
 
 
 class _RefusalLines(LoadProgress):
@@ -209,7 +289,7 @@ class _RefusalLines(LoadProgress):
 
     def file_done(self, result: FileResult) -> None:
         if result.status == "refused" and not self.quiet:
-            click.echo(f"refused {result.message}", err=True)
+            click.echo(f"refused {printable(result.message, one_line=True)}", err=True)
 
 
 class _ProgressBar(_RefusalLines):
@@ -234,7 +314,7 @@ class _ProgressBar(_RefusalLines):
         self.bar.update(self.task, total=len(files))
 
     def file_started(self, path) -> None:
-        self.bar.update(self.task, description=path.name[-40:])
+        self.bar.update(self.task, description=printable(path.name, one_line=True)[-40:])
 
     def records_read(self, count: int) -> None:
         self.records += count
@@ -242,7 +322,7 @@ class _ProgressBar(_RefusalLines):
 
     def file_done(self, result: FileResult) -> None:
         if result.status == "refused":
-            self.console.print(f"refused {result.message}", markup=False, highlight=False)
+            self.console.print(f"refused {printable(result.message, one_line=True)}", markup=False, highlight=False)
         self.bar.advance(self.task)
 
 
@@ -259,18 +339,19 @@ def _progress(quiet: bool) -> Iterator[LoadProgress]:
 
 def summary_line(summary: RunSummary) -> str:
     c = summary.counts
+    ignored = f"; {summary.ignored} files left out by --include/--exclude" if summary.ignored else ""
     if summary.dry_run:
         return (
             f"dry run, nothing written: {c['files_seen']} files ({c['files_loaded']} to load, "
             f"{c['files_skipped']} already loaded, {c['files_refused']} refused); {c['records_read']} records, "
-            f"{summary.rejects} rejects"
+            f"{summary.rejects} rejects{ignored}"
         )
     unchanged = f", of which {summary.unchanged} unchanged" if summary.unchanged else ""
     return (
         f"run {summary.run_id} {summary.status}: {c['files_seen']} files "
         f"({c['files_loaded']} loaded{unchanged}, {c['files_skipped']} already loaded, {c['files_refused']} refused); "
         f"{c['records_read']} records, {c['papers_inserted']} new papers, {summary.duplicates} duplicates, "
-        f"{summary.rejects} rejects"
+        f"{summary.rejects} rejects{ignored}"
     )
 
 
@@ -444,7 +525,7 @@ def rebuild_command(db_url: str | None) -> None:
     changed: the result is what a fresh load of the same files gives. One
     transaction; paper_ids are kept where a paper still exists.
     """
-    with _engine(db_url) as engine:
+    with _engine(db_url, must_exist=True) as engine:
         counts = rebuild(engine)
     click.echo(
         f"rebuilt {counts.papers} papers from {counts.listings} listings ({counts.papers_changed} papers changed)"
@@ -462,9 +543,23 @@ def db_group() -> None:
 @reports_errors
 def db_upgrade(revision: str, db_url: str | None) -> None:
     """Bring the database schema to the latest (or given) revision."""
+    order = db.revision_order()  # oldest first
+    if revision != "head" and revision not in order:
+        raise UsageFailure(f"unknown revision {revision!r}; give head or one of {', '.join(order)}")
+    target = order[-1] if revision == "head" else revision
     with _engine(db_url) as engine:
-        db.upgrade(engine, revision)
-        click.echo(f"{db.safe_url(engine.url)} is at revision {db.current_revision(engine)}")
+        current = db.current_revision(engine)
+        where = db.safe_url(engine.url)
+        if current == target:
+            click.echo(f"{where} is already at revision {current}; nothing to do")
+            return
+        if current in order and order.index(current) > order.index(target):
+            raise EtlFailure(
+                f"{where} is at revision {current}, after {target}: `db upgrade` only moves forward. "
+                f"To go back (it may drop data), run `alembic downgrade {target}` in a checkout"
+            )
+        db.upgrade(engine, target)
+        click.echo(f"{where} is at revision {db.current_revision(engine)}")
 
 
 @db_group.command("current")
@@ -472,14 +567,16 @@ def db_upgrade(revision: str, db_url: str | None) -> None:
 @reports_errors
 def db_current(db_url: str | None) -> None:
     """Show the database's schema revision and whether it is the latest."""
-    with _engine(db_url) as engine:
+    with _engine(db_url, read_only=True) as engine:
         current, head = db.current_revision(engine), db.head_revision()
     state = "up to date" if current == head else f"latest is {head}; run `papers-etl db upgrade`"
     click.echo(f"{db.safe_url(engine.url)}: revision {current or 'none (empty database)'} ({state})")
 
 
 @main.group("runs", invoke_without_command=True)
-@click.option("--limit", default=20, show_default=True, help="How many recent runs to list.")
+@click.option(
+    "--limit", default=20, show_default=True, type=click.IntRange(min=1), help="How many recent runs to list."
+)
 @db_option
 @click.pass_context
 @reports_errors
@@ -487,15 +584,16 @@ def runs_group(ctx: click.Context, limit: int, db_url: str | None) -> None:
     """List recent load runs with their counts (newest first)."""
     if ctx.invoked_subcommand is not None:
         return
-    with _engine(db_url) as engine, db.database_errors(engine.url):
+    with _engine(db_url, read_only=True) as engine, db.database_errors(engine.url):
         rows = load.recent_runs(engine, limit) if _has_schema(engine) else []
     table = Table("run", "started (UTC)", "status", "files seen", "loaded", "skipped", "refused",
                   "records", "new papers", "updated", "rejected rec.", "rejected fields")  # fmt: skip
     for r in rows:
         table.add_row(
-            str(r.run_id), _when(r.started_at), r.status, *map(str, (
-                r.files_seen, r.files_loaded, r.files_skipped, r.files_refused, r.records_read,
-                r.papers_inserted, r.papers_updated, r.records_rejected, r.fields_rejected,
+            *map(_cell, (
+                r.run_id, _when(r.started_at), r.status, r.files_seen, r.files_loaded, r.files_skipped,
+                r.files_refused, r.records_read, r.papers_inserted, r.papers_updated, r.records_rejected,
+                r.fields_rejected,
             ))
         )  # fmt: skip
     if not rows:
@@ -505,24 +603,51 @@ def runs_group(ctx: click.Context, limit: int, db_url: str | None) -> None:
 
 
 @runs_group.command("show")
-@click.argument("run_id", type=int)
+@click.argument("run_id", metavar="RUN_ID|last")
 @db_option
+@click.pass_context
 @reports_errors
-def runs_show(run_id: int, db_url: str | None) -> None:
-    """Show one run, its counts and every reject it recorded."""
-    with _engine(db_url) as engine, db.database_errors(engine.url):
-        run, found = load.run_with_rejects(engine, run_id) if _has_schema(engine) else (None, [])
+def runs_show(ctx: click.Context, run_id: str, db_url: str | None) -> None:
+    """Show one run (or the last one), its counts and every reject it recorded."""
+    if run_id != "last" and not run_id.isdigit():
+        raise UsageFailure(f"{run_id!r} is not a run id; give a number (`papers-etl runs` lists them) or last")
+    with _engine(_group_db_url(ctx, db_url), read_only=True) as engine, db.database_errors(engine.url):
+        if not _has_schema(engine):
+            run, found = None, []
+        else:
+            wanted = load.last_run_id(engine) if run_id == "last" else int(run_id)
+            run, found = load.run_with_rejects(engine, wanted) if wanted is not None else (None, [])
     if run is None:
-        raise EtlFailure(f"no run {run_id}; `papers-etl runs` lists the runs")
+        what = "no run yet" if run_id == "last" else f"no run {run_id}"
+        raise EtlFailure(f"{what} in {db.safe_url(engine.url)}; `papers-etl runs` lists the runs")
     click.echo(f"run {run.run_id}: {run.status}, started {_when(run.started_at)}, finished {_when(run.finished_at)}")
     if run.message:
-        click.echo(f"message: {run.message}")
+        click.echo(f"message: {printable(db.redact(run.message))}")
     for name in load.RUN_COUNT_COLUMNS:
         click.echo(f"  {name}: {getattr(run, name)}")
     click.echo(f"rejects: {len(found)}")
     for r in found:
         where = f"{r.path}:{r.line_no}" if r.line_no else r.path
-        click.echo(f"  [{r.level}] {where}: {r.reason}" + (f" | {r.excerpt}" if r.excerpt else ""))
+        line = f"  [{r.level}] {where}: {r.reason}" + (f" | {r.excerpt}" if r.excerpt else "")
+        click.echo(printable(line, one_line=True))
+
+
+def _group_db_url(ctx: click.Context, db_url: str | None) -> str | None:
+    """The database of a subcommand whose group takes --db too (``runs --db B show 1``): the one
+    given on the command line, wherever it stands; two different ones are refused."""
+    given = [
+        (url, context)
+        for url, context in ((db_url, ctx), (ctx.parent.params.get("db_url"), ctx.parent))
+        if context.get_parameter_source("db_url") == ParameterSource.COMMANDLINE
+    ]
+    if len({url for url, _ in given}) > 1:
+        raise UsageFailure("--db is given twice, with two different databases; give it once")
+    return given[0][0] if given else db_url
+
+
+def _cell(value) -> Text:
+    """A table cell: untrusted text shown as is (no rich markup), control characters escaped."""
+    return Text(printable("NULL" if value is None else str(value), one_line=True))
 
 
 def _has_schema(engine) -> bool:
@@ -559,17 +684,17 @@ def search_command(terms: str, limit: int, as_json: bool, db_url: str | None) ->
     Words are stemmed (distilled finds distillation) and punctuation is ignored.
     Prints each match's title, publication date and GitHub repository.
     """
-    with _engine(db_url) as engine, db.database_errors(engine.url):
+    with _engine(db_url, read_only=True) as engine, db.database_errors(engine.url):
         matches = search.search(engine, terms, limit) if _has_schema(engine) else []
     if as_json:
         click.echo(json.dumps([_match_json(m) for m in matches], ensure_ascii=False, indent=2))
         return
     if not matches:
-        click.echo(f"no paper matches {terms!r}")
+        click.echo(printable(f"no paper matches {terms!r}", one_line=True))
         return
     table = Table("#", "title", "published", "repository")
     for m in matches:
-        table.add_row(str(m.rank), m.title, _or_dash(m.published_on), m.repo or "-")
+        table.add_row(*map(_cell, (m.rank, m.title, _or_dash(m.published_on), m.repo or "-")))
     Console(width=200).print(table)
 
 
@@ -602,7 +727,7 @@ def export_command(name: str, fmt: str, output: str | None, db_url: str | None) 
         export.relation(name)
     except export.UnknownRelationError as exc:
         raise UsageFailure(str(exc)) from None
-    with _engine(db_url) as engine, db.database_errors(engine.url):
+    with _engine(db_url, read_only=True) as engine, db.database_errors(engine.url):
         if not _has_schema(engine):
             raise EtlFailure(f"no tables yet in {db.safe_url(engine.url)}; `papers-etl load PATH...` creates them")
         if output is None:
@@ -611,7 +736,7 @@ def export_command(name: str, fmt: str, output: str | None, db_url: str | None) 
             with export.atomic_output(output) as out:
                 count = export.export(engine, name, fmt, out)
     if output:
-        click.echo(f"wrote {count} rows of {name} to {output}", err=True)
+        click.echo(printable(f"wrote {count} rows of {name} to {output}", one_line=True), err=True)
 
 
 @main.command("query")
@@ -624,20 +749,28 @@ def export_command(name: str, fmt: str, output: str | None, db_url: str | None) 
     type=click.IntRange(min=1),
     help="Rows shown in the table (--csv writes them all).",
 )
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    default=query.DEFAULT_TIMEOUT_SECONDS,
+    show_default=True,
+    metavar="SECONDS",
+    help="Stop the statement after this long (0: no limit). Ctrl-C cancels it too.",
+)
 @db_option
 @reports_errors
-def query_command(sql: str, as_csv: bool, max_rows: int, db_url: str | None) -> None:
+def query_command(sql: str, as_csv: bool, max_rows: int, timeout: float, db_url: str | None) -> None:
     """Run one read-only SQL statement (SELECT ...) and print the result; statements that write are refused."""
-    with query.run_query(db_url, sql) as result:
+    with query.run_query(db_url, sql, timeout) as result:
         if as_csv:
             writer = csv.writer(sys.stdout, lineterminator="\n")
             writer.writerow(result.columns)
             writer.writerows(["" if v is None else v for v in row] for row in result.rows)
             return
         rows = list(itertools.islice(result.rows, max_rows + 1))
-    table = Table(*result.columns)
+    table = Table(*(Column(header=_cell(name)) for name in result.columns))
     for row in rows[:max_rows]:
-        table.add_row(*("NULL" if v is None else str(v) for v in row))
+        table.add_row(*map(_cell, row))
     Console(width=200).print(table)
     more = " (more not shown: raise --max-rows or use --csv)" if len(rows) > max_rows else ""
     click.echo(f"{min(len(rows), max_rows)} rows{more}", err=True)

@@ -57,6 +57,10 @@ class DatabaseError(EtlError):
     """The database cannot be reached or refused an operation."""
 
 
+class DatabaseBusy(DatabaseError):
+    """Another program holds the SQLite database's write lock (for longer than the load waits)."""
+
+
 class SchemaRevisionError(DatabaseError):
     """The database schema is not at the revision this version of papers-etl expects."""
 

@@ -12,8 +12,9 @@ import csv
 import datetime as dt
 import json
 import os
+import stat
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TextIO
 
@@ -90,14 +91,51 @@ def _json_value(value):
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
+class OutputError(EtlError):
+    """The output file cannot be written."""
+
+
 @contextmanager
 def atomic_output(path: str | Path) -> Iterator[TextIO]:
-    """A text file that replaces ``path`` only once it has been written completely."""
+    """A text file written to ``path``.
+
+    A regular file (new, or reached through a symbolic link) is replaced only once it has
+    been written completely, and keeps the mode (and, where allowed, the owner) of the file it
+    replaces; a link stays a link. A FIFO, a device or a socket is written in place: renaming
+    over it would replace ``/dev/null`` or a pipe a reader waits on with a regular file.
+    """
     target = Path(path)
-    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
-    try:
-        with partial.open("w", encoding="utf-8", newline="") as out:
+    if target.exists() and not target.is_file():
+        with _writable(path):
+            out = target.open("w", encoding="utf-8", newline="")
+        with out:
             yield out
-        partial.replace(target)
+        return
+    real = Path(os.path.realpath(target))
+    if not real.parent.is_dir():
+        raise OutputError(f"{path}: folder {real.parent} does not exist; create it or fix the path")
+    existing = real.stat() if real.exists() else None
+    partial = real.with_name(f".{real.name}.partial-{os.getpid()}")
+    try:
+        with _writable(path):
+            descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as out, _writable(path):  # a full disk…
+            yield out
+        if existing is not None:
+            os.chmod(partial, stat.S_IMODE(existing.st_mode))
+            with suppress(OSError):  # only root may give a file to another owner
+                os.chown(partial, existing.st_uid, existing.st_gid)
+        with _writable(path):
+            partial.replace(real)
     finally:
         partial.unlink(missing_ok=True)
+
+
+@contextmanager
+def _writable(path: str | Path) -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        raise OutputError(
+            f"{path}: cannot be written ({exc.strerror or exc}); check the path and its permissions"
+        ) from None

@@ -22,8 +22,9 @@ from dataclasses import asdict, dataclass, field, fields
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from .db import redact
 from .dedup import MERGE_RULES, Disagreement, Member, blocking_keys, components, merge, sighting_rank
-from .errors import InputError
+from .errors import DatabaseError, InputError
 from .formats.base import CaptureFormat
 from .records import LEVEL_FIELD, PAGE_UNKNOWN, Capture, CardFacts, Paper, Problem, RawRecord, Sighting, excerpt
 from .schema import capture_formats, etl_runs, listings, paper_links, papers, rejects, source_files
@@ -112,6 +113,11 @@ def recent_runs(engine: Engine, limit: int = 20) -> list[sa.Row]:
         return list(conn.execute(query))
 
 
+def last_run_id(engine: Engine) -> int | None:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.max(etl_runs.c.run_id))).scalar()
+
+
 def run_with_rejects(engine: Engine, run_id: int) -> tuple[sa.Row | None, list[sa.Row]]:
     with engine.connect() as conn:
         run = conn.execute(sa.select(etl_runs).where(etl_runs.c.run_id == run_id)).first()
@@ -152,9 +158,10 @@ class RunWriter:
     ``on_commit`` is called after each commit: the files written since are loaded.
     """
 
-    def __init__(self, engine: Engine, on_commit: Callable[[], None]):
+    def __init__(self, engine: Engine, on_commit: Callable[[], None], on_lost: Callable[[], None] = lambda: None):
         self._engine = engine
         self._on_commit = on_commit
+        self._on_lost = on_lost
         self._conn: Connection | None = None
         self._transaction: sa.RootTransaction | None = None
         self._began = 0.0
@@ -185,10 +192,14 @@ class RunWriter:
                 self._commit()
             else:
                 self._on_commit()  # nothing written since the last commit (files skipped): all settled
-        except Exception:
+        except Exception as exc:
             if not quietly:
                 raise
-            log.warning("the files written since the last commit could not be committed", exc_info=True)
+            # One line (the error that stopped the run says the rest); the stack at -vv.
+            lost = self._conn is not None and self._conn.invalidated
+            log.warning("the files written since the last commit were not saved (%s)",
+                        "the connection to the database was lost" if lost else _one_line(exc))  # fmt: skip
+            log.debug("why they were not saved", exc_info=True)
         finally:
             if self._conn is not None:
                 self._conn.close()
@@ -213,10 +224,28 @@ class RunWriter:
 
     def _commit(self) -> None:
         transaction, self._transaction = self._transaction, None
-        transaction.commit()
+        try:
+            if self._conn.dialect.name == "sqlite" and not self._conn.connection.driver_connection.in_transaction:
+                # SQLite ends the transaction itself on some errors (a full disk, an I/O error), and
+                # COMMIT then "succeeds" with nothing to commit: the files written since were lost.
+                transaction.rollback()
+                raise TransactionLost("the database ended the run's transaction after an error")
+            transaction.commit()
+        except BaseException:
+            self._on_lost()  # the files written since the last commit are not in the database
+            raise
         self._on_commit()
         if self._statistics is not None:
             self._statistics.refresh_if_due(self._conn)
+
+
+class TransactionLost(DatabaseError):
+    """The database rolled back the run's open transaction by itself."""
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return redact(text.splitlines()[0]) if text else type(exc).__name__
 
 
 @dataclass
@@ -270,15 +299,15 @@ def load_file(
     """
     now = utcnow()
     counts = FileCounts()
-    if replace:
-        _delete_previous_load(conn, source.sha256)
+    detached = _delete_previous_load(conn, source.sha256) if replace else _Detached()
     source_file_id = conn.execute(
         source_files.insert()
         .values(**asdict(source), record_count=0, run_id=run_id, loaded_at=now)
         .returning(source_files.c.source_file_id)
     ).scalar_one()
     for batch in _batches(sightings, BATCH_RECORDS):
-        _load_batch(conn, source, source_file_id, batch, counts, now)
+        _load_batch(conn, source, source_file_id, batch, counts, now, detached)
+    _delete_orphans(conn, sorted(detached.papers))
     conn.execute(
         source_files.update()
         .where(source_files.c.source_file_id == source_file_id)
@@ -300,12 +329,20 @@ def _batches(items: Iterable, size: int) -> Iterator[list]:
 
 
 def _load_batch(
-    conn: Connection, source: SourceFile, source_file_id: int, batch: list[Sighting], counts: FileCounts, now
+    conn: Connection,
+    source: SourceFile,
+    source_file_id: int,
+    batch: list[Sighting],
+    counts: FileCounts,
+    now,
+    detached: _Detached,
 ) -> None:
     """Cluster a batch of sightings with the stored sightings they may be, then write.
 
     Only stored sightings that share a blocking key with the batch are read
-    (with every other sighting of their papers, which the merge needs).
+    (with every other sighting of their papers, which the merge needs). A new
+    cluster holding a sighting that a ``--force`` reload detached from its paper
+    gets that paper back (same id, same created_at) instead of a new one.
     """
     new = [Member(s.paper, _rank(source, s.record), source.path, s.record.line_no) for s in batch]
     new_ids = {id(m) for m in new}
@@ -326,7 +363,12 @@ def _load_batch(
         counts.disagreements += [_disagreement_problem(d) for d in disagreements if id(d.member) in new_ids]
         ids = sorted({stored.paper_ids[i] for i in indices if i < len(stored.members)})
         if not ids:
-            new_papers.append((label, paper))
+            earlier = detached.claim(batch[i - len(stored.members)].record.position for i in new_indices)
+            if earlier is None:
+                new_papers.append((label, paper))
+                continue
+            paper_ids[label] = earlier
+            counts.papers_updated += _stage_update(writes, earlier, paper, detached.stored(conn, earlier))
             continue
         paper_ids[label] = ids[0]
         absorbed = _absorb(conn, ids[0], ids[1:])
@@ -786,18 +828,54 @@ RUN_COUNT_COLUMNS = (
 # --------------------------------------------------------------------------- issue 4: re-runs and crashes
 
 
-def _delete_previous_load(conn: Connection, sha256: str) -> None:
+@dataclass
+class _Detached:
+    """--force: papers that only the reloaded file listed, by the positions of their sightings.
+    The reload gives each back to the new cluster of one of its sightings (the same paper keeps
+    its id and created_at); those it does not claim are deleted at the end of the file."""
+
+    by_position: dict[int, int] = field(default_factory=dict)  # position on the page -> paper_id
+    papers: set[int] = field(default_factory=set)  # detached and not claimed yet
+
+    def claim(self, positions: Iterable[int]) -> int | None:
+        candidates = sorted({self.by_position[p] for p in positions if p in self.by_position} & self.papers)
+        if not candidates:
+            return None
+        self.papers.discard(candidates[0])
+        return candidates[0]
+
+    def stored(self, conn: Connection, paper_id: int) -> _Stored:
+        """The detached paper's current row and links (what _stage_update compares with)."""
+        found = _Stored([], [], [], {}, defaultdict(set))
+        found.rows.update((row.paper_id, row) for row in conn.execute(_PAPERS_BY_ID, {"ids": [paper_id]}))
+        for link in conn.execute(_LINKS_BY_PAPER, {"ids": [paper_id]}):
+            found.links[link.paper_id].add((link.url, link.kind, link.repo))
+        return found
+
+
+def _delete_previous_load(conn: Connection, sha256: str) -> _Detached:
     """--force: remove a file's earlier load in the caller's transaction.
 
-    Its source_files row and listings go, and so do papers (with their links)
-    that no other listing keeps: reloading the file then finds or creates its
-    papers exactly as a first load would, without duplicates.
+    Its source_files row and listings go. Papers that no other listing keeps are
+    detached: the reload finds its papers exactly as a first load would (no
+    duplicates), and a paper it finds again keeps its id; the rest are deleted.
     """
     previous = sa.select(source_files.c.source_file_id).where(source_files.c.sha256 == sha256)
-    its_papers = sa.select(listings.c.paper_id).where(listings.c.source_file_id.in_(previous)).distinct()
-    paper_ids = list(conn.execute(its_papers).scalars())
+    sightings = conn.execute(
+        sa.select(listings.c.position, listings.c.paper_id).where(listings.c.source_file_id.in_(previous))
+    ).all()
     conn.execute(listings.delete().where(listings.c.source_file_id.in_(previous)))
     conn.execute(source_files.delete().where(source_files.c.sha256 == sha256))
+    kept: set[int] = set()
+    for chunk in chunks(sorted({paper_id for _, paper_id in sightings})):
+        kept.update(conn.execute(sa.select(listings.c.paper_id).where(listings.c.paper_id.in_(chunk))).scalars())
+    detached = _Detached({position: pid for position, pid in sightings if pid not in kept})
+    detached.papers = set(detached.by_position.values())
+    return detached
+
+
+def _delete_orphans(conn: Connection, paper_ids: list[int]) -> None:
+    """Delete these papers (with their links) where no listing keeps them."""
     for chunk in chunks(paper_ids):
         kept = sa.select(listings.c.paper_id).where(listings.c.paper_id.in_(chunk))
         orphans = sa.and_(papers.c.paper_id.in_(chunk), papers.c.paper_id.not_in(kept))

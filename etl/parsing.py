@@ -46,6 +46,23 @@ DIGEST_VERSION = b"papers-etl parse digest 2"  # 2: capture facts (page URL, kin
 
 RecordsRead = Callable[[int], None]
 
+# The worker imports the very ``etl`` package this process runs, from its folder, whatever the
+# working directory, sys.path or installed copies say (``python -m etl.parse_worker`` found no
+# ``etl`` when it was not installed and the directory had changed, or found another one).
+PACKAGE_DIR = str(Path(__file__).resolve().parent)
+WORKER_BOOTSTRAP = """
+import importlib.util, os, sys
+sys.path[:] = [p for p in sys.path if p not in ("", os.getcwd())]  # nothing from the working directory
+folder, tasks, results = sys.argv[1:4]
+spec = importlib.util.spec_from_file_location("etl", os.path.join(folder, "__init__.py"),
+                                              submodule_search_locations=[folder])
+package = importlib.util.module_from_spec(spec)
+sys.modules["etl"] = package
+spec.loader.exec_module(package)
+from etl.parse_worker import serve
+serve(int(tasks), int(results))
+"""
+
 
 @dataclass
 class Tally:
@@ -153,7 +170,8 @@ def _guarded(parse: Callable[[], PageStream], path: Path) -> PageStream:
 
 
 def _parser_failure(exc: Exception, path: Path) -> InputError:
-    log.info("parser failure on %s", path, exc_info=True)
+    log.info("parser failure on %s: %s: %s", path, type(exc).__name__, exc)
+    log.debug("where the parser failed", exc_info=True)  # the stack at -vv only
     return InputError(f"unexpected parser failure ({type(exc).__name__}: {exc}); please report it with this file", path)
 
 
@@ -230,7 +248,7 @@ class Parser:
     """Parses submitted files, in a worker process (``in_process=False``) or here,
     and hands them back in submission order through ``receive``.
 
-    The worker (``python -m etl.parse_worker``) is started at the first
+    The worker (``etl.parse_worker``, imported from this package's folder) is started at the first
     submission, so a run that parses nothing (every file already loaded) never
     pays for it. It talks over two pipes: tasks in, messages out. A pipe holds
     little (PIPE_BYTES), so the worker runs at most a chunk or two ahead and
@@ -322,7 +340,7 @@ class Parser:
         result_reader, result_writer = os.pipe()
         _widen(result_writer)
         self._worker = subprocess.Popen(
-            [sys.executable, "-m", "etl.parse_worker", str(task_reader), str(result_writer)],
+            [sys.executable, "-c", WORKER_BOOTSTRAP, PACKAGE_DIR, str(task_reader), str(result_writer)],
             pass_fds=(task_reader, result_writer),
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # Ctrl-C is for the load, which then stops the worker

@@ -19,6 +19,7 @@ still loaded one at a time, in order.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -31,9 +32,9 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from . import formats, load, locks
-from .db import current_revision, database_errors, ensure_schema, head_revision
-from .errors import DatabaseError, InputError
-from .extract import Fingerprint, discover, fingerprint
+from .db import current_revision, database_errors, database_files, ensure_schema, head_revision, redact, safe_url
+from .errors import DatabaseBusy, DatabaseError, InputError, LockNotAcquired, SchemaRevisionError
+from .extract import Discovery, Fingerprint, Selection, discover_inputs, fingerprint
 from .parsing import ParsedFile, Parser, Ticket
 from .records import LEVEL_FILE, Problem
 
@@ -64,6 +65,7 @@ class RunSummary:
     files: list[FileResult] = field(default_factory=list)
     message: str | None = None
     dry_run: bool = False
+    ignored: int = 0  # files in the folders and globs given that --include / --exclude left out
 
     def _count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)
@@ -119,6 +121,7 @@ class RunSummary:
             "files_unchanged": self.unchanged,
             "duplicates": self.duplicates,
             "rejects": self.rejects,
+            "files_ignored": self.ignored,
             "files": [asdict(f) for f in self.files],
         }
 
@@ -165,6 +168,7 @@ def run_load(
     wait_seconds: float = 0.0,
     progress: Progress | None = None,
     parse_process: bool | None = None,
+    selection: Selection | None = None,
 ) -> RunSummary:
     """Load capture files (files, folders, globs) into the database behind ``engine``.
 
@@ -174,23 +178,27 @@ def run_load(
     anything is written), DatabaseError when the database fails (the files
     loaded until then stay loaded and the run is marked failed).
     ``parse_process``: parse in a second process while this one writes (None:
-    when the machine has more than one core).
+    when the machine has more than one core). ``selection``: which files of
+    folders and globs are read (--include / --exclude).
     """
-    files = discover(paths)
+    found = _discover(engine, paths, selection)
     with locks.load_lock(engine, wait_seconds):
-        ensure_schema(engine)
-        with database_errors(engine.url):
-            abandoned = load.mark_abandoned_runs(engine)
-            load.record_capture_formats(engine, formats.formats())
-            summary = RunSummary(run_id=load.start_run(engine))
+        try:
+            ensure_schema(engine)
+            with database_errors(engine.url):
+                abandoned = load.mark_abandoned_runs(engine)
+                load.record_capture_formats(engine, formats.formats())
+                summary = RunSummary(run_id=load.start_run(engine), ignored=found.ignored)
+        except DatabaseBusy as exc:  # another program writes to the SQLite file: nothing was written
+            raise LockNotAcquired(f"{exc} (waited {wait_seconds:g}s)") from None
         if abandoned:
             log.warning("%d earlier run(s) had been interrupted; marked failed", abandoned)
         written: list[FileResult] = []  # since the last commit; in the summary once committed
-        writer = load.RunWriter(engine, on_commit=lambda: _committed(written, summary))
+        writer = load.RunWriter(engine, on_commit=lambda: _committed(written, summary), on_lost=written.clear)
         job = _Job(engine, summary.run_id, listed_on, force, progress or Progress(), _loaded_files(engine), writer)
         try:
             with Parser(listed_on, in_process=not _use_parse_process(parse_process)) as parser:
-                _process_all(job, files, written.append, parser)
+                _process_all(job, found.entries, written.append, parser)
             with database_errors(engine.url):
                 writer.finish()
         except (Exception, KeyboardInterrupt) as exc:
@@ -218,19 +226,27 @@ def check_load(
     *,
     force: bool = False,
     progress: Progress | None = None,
+    selection: Selection | None = None,
 ) -> RunSummary:
     """``--dry-run``: read, parse and validate every file as a load would, and write nothing.
 
     The database is only read (which files are already loaded); a SQLite file
     that does not exist is not created. No lock, no run row, no rejects rows.
     """
-    files = discover(paths)
-    summary = RunSummary(run_id=None, dry_run=True)
+    found = _discover(engine, paths, selection)
+    summary = RunSummary(run_id=None, dry_run=True, ignored=found.ignored)
     job = _Job(engine, None, listed_on, force, progress or Progress(), _loaded_files_read_only(engine))
     with Parser(listed_on, in_process=True) as parser:  # nothing to overlap with: parse here
-        _process_all(job, files, summary.files.append, parser)
+        _process_all(job, found.entries, summary.files.append, parser)
     summary.status = summary.final_status()
     return summary
+
+
+def _discover(engine: Engine, paths: Iterable[str | Path], selection: Selection | None) -> Discovery:
+    """The run's inputs; the database's own files are never among them."""
+    selection = selection or Selection()
+    protected = (*selection.protected, *database_files(engine))
+    return discover_inputs(paths, dataclasses.replace(selection, protected=protected))
 
 
 def rebuild(engine: Engine) -> load.RebuildCounts:
@@ -239,12 +255,17 @@ def rebuild(engine: Engine) -> load.RebuildCounts:
     Holds the load lock: a rebuild and a load never run at once (LockNotAcquired otherwise).
     """
     with locks.load_lock(engine):
+        if current_revision(engine) is None:  # never build a schema just to rebuild nothing
+            raise SchemaRevisionError(
+                f"{safe_url(engine.url)} is not a papers-etl database (it has no schema revision); "
+                "check --db: rebuild works on a database that `papers-etl load` filled"
+            )
         ensure_schema(engine)
         with database_errors(engine.url):
             return load.rebuild_papers(engine)
 
 
-def _process_all(job: _Job, files: list[Path], done: Callable[[FileResult], None], parser: Parser) -> None:
+def _process_all(job: _Job, files: list[Path | InputError], done: Callable[[FileResult], None], parser: Parser) -> None:
     job.progress.start(files)
     for planned in _planned(job, files, parser):
         job.progress.file_started(planned.path)
@@ -268,9 +289,10 @@ def _suffix(message: str | None) -> str:
 
 
 def _failure_message(exc: BaseException) -> str:
+    """What etl_runs.message says (read-only roles read it: no credential in it)."""
     if not str(exc):
         return f"stopped by {type(exc).__name__}"
-    return str(exc) if isinstance(exc, DatabaseError) else f"{type(exc).__name__}: {exc}"
+    return redact(str(exc) if isinstance(exc, DatabaseError) else f"{type(exc).__name__}: {exc}")
 
 
 def _finish_quietly(engine: Engine, summary: RunSummary) -> None:
@@ -316,7 +338,7 @@ class _Planned:
     ticket: Ticket | None = None
 
 
-def _planned(job: _Job, files: list[Path], parser: Parser) -> Iterator[_Planned]:
+def _planned(job: _Job, files: list[Path | InputError], parser: Parser) -> Iterator[_Planned]:
     """The files in order, each fingerprinted and (when it will be parsed) submitted to the
     parser up to LOOKAHEAD_FILES ahead of its turn, so parsing overlaps the load."""
     ahead: deque[_Planned] = deque()
@@ -330,15 +352,19 @@ def _planned(job: _Job, files: list[Path], parser: Parser) -> Iterator[_Planned]
         yield ahead.popleft()
 
 
-def _fingerprinted(files: list[Path]) -> Iterator[tuple[Path, Fingerprint | InputError]]:
+def _fingerprinted(files: list[Path | InputError]) -> Iterator[tuple[Path, Fingerprint | InputError]]:
     """Each file's first pass (sha256), in order, hashed HASH_THREADS at a time (hashlib
-    lets go of the GIL): a re-run that skips every file is mostly this."""
+    lets go of the GIL): a re-run that skips every file is mostly this. Inputs refused when
+    they were found (a folder that cannot be read…) come through as their error."""
     pool = ThreadPoolExecutor(HASH_THREADS, thread_name_prefix="papers-etl-hash")
     ahead: deque[tuple[Path, Future]] = deque()
     pending = iter(files)
     try:
         while True:
             while len(ahead) < HASH_AHEAD_FILES and (path := next(pending, None)) is not None:
+                if isinstance(path, InputError):
+                    ahead.append((Path(path.path), _settled(path)))
+                    continue
                 ahead.append((path, pool.submit(_fingerprint_or_error, path)))
             if not ahead:
                 return
@@ -346,6 +372,12 @@ def _fingerprinted(files: list[Path]) -> Iterator[tuple[Path, Fingerprint | Inpu
             yield path, future.result()
     finally:
         pool.shutdown(cancel_futures=True)  # a run that stops early does not hash the files ahead
+
+
+def _settled(value) -> Future:
+    future: Future = Future()
+    future.set_result(value)
+    return future
 
 
 def _fingerprint_or_error(path: Path) -> Fingerprint | InputError:

@@ -13,12 +13,20 @@ Three guards, so that a mistyped statement can never change the data:
 
 This guards against accidents, not against a hostile database superuser: for a
 BI tool, use a role made by ``papers-etl db grant-readonly``.
+
+A statement runs at most ``timeout`` seconds (``--timeout``, default 60, 0 for no
+limit), and Ctrl-C cancels it: PostgreSQL through ``statement_timeout`` and a
+cancel request (psycopg sends one on Ctrl-C), SQLite through a progress handler
+that interrupts the statement, since SQLite's C code would otherwise run on.
 """
 
 from __future__ import annotations
 
 import re
+import signal
 import sqlite3
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,6 +42,8 @@ from .errors import ConfigError, EtlError
 if TYPE_CHECKING:
     import psycopg
 
+DEFAULT_TIMEOUT_SECONDS = 60
+PROGRESS_STEPS = 10_000  # SQLite virtual machine steps between two checks for a timeout or Ctrl-C
 READING_KEYWORDS = ("select", "with", "values", "table", "explain", "show", "pragma")
 FETCH_ROWS = 1000
 
@@ -54,6 +64,21 @@ class QueryError(EtlError):
 
 class QueryRefused(QueryError):
     """The statement would write, or is more than one statement."""
+
+
+class QueryTimedOut(QueryError):
+    """The statement ran longer than --timeout."""
+
+
+class QueryCancelled(QueryError):
+    """The statement was cancelled with Ctrl-C."""
+
+
+def _timed_out(timeout: float) -> QueryTimedOut:
+    return QueryTimedOut(f"query stopped after {timeout:g} s (--timeout); narrow it, or raise --timeout (0: no limit)")
+
+
+CANCELLED = "query cancelled (Ctrl-C)"
 
 
 @dataclass
@@ -84,27 +109,33 @@ def check_reads(sql: str) -> None:
 
 
 @contextmanager
-def read_only_connection(url: str | None) -> Iterator[Executor]:
-    """An ``execute(sql) -> QueryResult`` function on a connection that cannot write."""
+def read_only_connection(url: str | None, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> Iterator[Executor]:
+    """An ``execute(sql) -> QueryResult`` function on a connection that cannot write, whose
+    statements stop after ``timeout`` seconds (0: never) or on Ctrl-C."""
     parsed = db.normalise_url(db.resolve_url(url))
     opener = _sqlite_read_only if parsed.get_backend_name() == "sqlite" else _postgres_read_only
-    with opener(parsed) as execute:
+    with opener(parsed, timeout) as execute:
         yield execute
 
 
 @contextmanager
-def run_query(url: str | None, sql: str) -> Iterator[QueryResult]:
-    """Check and run one reading statement; its rows can be read while the context is open."""
+def run_query(url: str | None, sql: str, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> Iterator[QueryResult]:
+    """Check and run one reading statement; its rows can be read while the context is open.
+
+    QueryTimedOut after ``timeout`` seconds (0: no limit), QueryCancelled on Ctrl-C."""
     check_reads(sql)
-    with read_only_connection(url) as execute:
-        yield execute(sql)
+    try:
+        with read_only_connection(url, timeout) as execute:
+            yield execute(sql)
+    except KeyboardInterrupt:
+        raise QueryCancelled(CANCELLED) from None
 
 
 # --------------------------------------------------------------------------- SQLite
 
 
 @contextmanager
-def _sqlite_read_only(url: URL) -> Iterator[Executor]:
+def _sqlite_read_only(url: URL, timeout: float) -> Iterator[Executor]:
     path = url.database
     if not path or path == ":memory:" or path.startswith("file:"):
         raise ConfigError(f"{db.safe_url(url)}: papers-etl query needs a SQLite database file path")
@@ -117,10 +148,44 @@ def _sqlite_read_only(url: URL) -> Iterator[Executor]:
         conn.set_authorizer(_sqlite_authorizer)
     except sqlite3.Error as exc:
         raise QueryError(f"{db.safe_url(url)}: {exc}") from None
+    stop = _SqliteStop(timeout)
+    conn.set_progress_handler(stop, PROGRESS_STEPS)
     try:
-        yield lambda sql: _sqlite_execute(conn, sql)
+        with stop.on_ctrl_c():
+            yield lambda sql: _sqlite_execute(conn, sql, stop)
     finally:
         conn.close()
+
+
+class _SqliteStop:
+    """The progress handler: a non-zero answer interrupts the running statement."""
+
+    def __init__(self, timeout: float):
+        self.timeout = timeout
+        self.deadline = time.monotonic() + timeout if timeout > 0 else None
+        self.cancelled = False
+
+    def __call__(self) -> int:
+        return int(self.cancelled or (self.deadline is not None and time.monotonic() > self.deadline))
+
+    @contextmanager
+    def on_ctrl_c(self) -> Iterator[None]:
+        """Ctrl-C sets a flag the handler reads (a KeyboardInterrupt raised inside the handler
+        would be swallowed by sqlite3); the default handler is back afterwards."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = signal.signal(signal.SIGINT, lambda *_: setattr(self, "cancelled", True))
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    def error(self, exc: sqlite3.Error) -> QueryError | None:
+        """The error to raise for an interrupted statement (None: it was not interrupted)."""
+        if "interrupted" not in str(exc):
+            return None
+        return QueryCancelled(CANCELLED) if self.cancelled else _timed_out(self.timeout)
 
 
 def _sqlite_authorizer(action: int, arg1, arg2, _db_name, _trigger) -> int:
@@ -135,7 +200,7 @@ def _sqlite_authorizer(action: int, arg1, arg2, _db_name, _trigger) -> int:
     return sqlite3.SQLITE_DENY
 
 
-def _sqlite_execute(conn: sqlite3.Connection, sql: str) -> QueryResult:
+def _sqlite_execute(conn: sqlite3.Connection, sql: str, stop: _SqliteStop) -> QueryResult:
     try:
         cursor = conn.execute(sql)
     except sqlite3.ProgrammingError as exc:
@@ -143,16 +208,16 @@ def _sqlite_execute(conn: sqlite3.Connection, sql: str) -> QueryResult:
     except sqlite3.DatabaseError as exc:
         if "not authorized" in str(exc) or "readonly" in str(exc):
             raise QueryRefused(f"query refused: {exc}; papers-etl query never writes") from None
-        raise QueryError(f"query failed: {_first_line(exc)}") from None
+        raise stop.error(exc) or QueryError(f"query failed: {_first_line(exc)}") from None
     columns = [d[0] for d in cursor.description or ()]
-    return QueryResult(columns, _fetch(cursor, sqlite3.Error))
+    return QueryResult(columns, _fetch(cursor, sqlite3.Error, stop.error))
 
 
 # --------------------------------------------------------------------------- PostgreSQL
 
 
 @contextmanager
-def _postgres_read_only(url: URL) -> Iterator[Executor]:
+def _postgres_read_only(url: URL, timeout: float) -> Iterator[Executor]:
     engine = db.create_engine(url.render_as_string(hide_password=False))
     try:
         with db.database_errors(url):
@@ -160,7 +225,7 @@ def _postgres_read_only(url: URL) -> Iterator[Executor]:
         conn: psycopg.Connection = raw.driver_connection
         try:
             conn.read_only = True  # every transaction on it starts with BEGIN READ ONLY
-            yield lambda sql: _postgres_execute(conn, sql)
+            yield lambda sql: _postgres_execute(conn, sql, timeout)
         finally:
             conn.rollback()
             conn.read_only = False
@@ -169,13 +234,20 @@ def _postgres_read_only(url: URL) -> Iterator[Executor]:
         engine.dispose()
 
 
-def _postgres_execute(conn: psycopg.Connection, sql: str) -> QueryResult:
+def _postgres_execute(conn: psycopg.Connection, sql: str, timeout: float) -> QueryResult:
     import psycopg  # here, not at start-up: a SQLite user or a load never needs it
 
     cursor = conn.cursor()
     try:
+        # For this transaction only (the connection goes back to a pool); 0 means no limit.
+        cursor.execute("SELECT set_config('statement_timeout', %s, true)", [f"{int(timeout * 1000)}ms"])
         # prepare=True sends it through the extended protocol, which takes one statement only.
         cursor.execute(sql, prepare=True)
+    except psycopg.errors.QueryCanceled as exc:
+        conn.rollback()
+        if "statement timeout" in str(exc):
+            raise _timed_out(timeout) from None
+        raise QueryError(f"query failed: {_first_line(exc)}") from None
     except (psycopg.errors.ReadOnlySqlTransaction, psycopg.errors.InsufficientPrivilege) as exc:
         conn.rollback()
         raise QueryRefused(f"query refused: {_first_line(exc)}; papers-etl query never writes") from None
@@ -191,14 +263,14 @@ def _postgres_execute(conn: psycopg.Connection, sql: str) -> QueryResult:
 # --------------------------------------------------------------------------- both
 
 
-def _fetch(cursor, driver_error: type[Exception]) -> Iterator[tuple]:
+def _fetch(cursor, driver_error: type[Exception], stopped=lambda exc: None) -> Iterator[tuple]:
     if cursor.description is None:
         return
     try:
         while batch := cursor.fetchmany(FETCH_ROWS):
             yield from batch
     except driver_error as exc:
-        raise QueryError(f"query failed: {_first_line(exc)}") from None
+        raise stopped(exc) or QueryError(f"query failed: {_first_line(exc)}") from None
 
 
 def _first_line(exc: BaseException) -> str:

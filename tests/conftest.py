@@ -12,6 +12,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import psycopg
@@ -92,6 +93,17 @@ def engine(empty_engine):
     """An engine on a database already at the head schema revision."""
     db.upgrade(empty_engine)
     return empty_engine
+
+
+@pytest.fixture
+def processes():
+    """Processes a test started; any still alive at the end is killed (by its pid), so none outlives the test."""
+    started: list[subprocess.Popen] = []
+    yield started
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait(60)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import click
 import pytest
@@ -120,6 +121,8 @@ def test_unreachable_database_is_one_line_without_password(runner, page_dir):
 
 
 def test_db_upgrade_and_current(runner, db_url):
+    if db_url.startswith("sqlite"):
+        Path(db_url.removeprefix("sqlite:///")).touch()  # an empty database (a missing file is refused)
     before = runner.invoke(main, ["db", "current", "--db", db_url])
     assert before.exit_code == 0 and "none (empty database)" in before.output
 
@@ -186,7 +189,7 @@ def test_an_internal_error_is_one_line_not_a_traceback(runner, tmp_path, monkeyp
 
     assert result.exit_code == EXIT_FAILURE
     assert result.stderr.strip() == (
-        "Error: internal error (KeyError: 'surprise'); run again with -v to see where, and report it"
+        "Error: internal error (KeyError: 'surprise'); run again with -vv to see where, and report it"
     )
 
 
@@ -201,6 +204,8 @@ def test_the_readme_first_command_loads_the_examples_cleanly(runner, db_url):
 
 
 def test_runs_on_a_new_database_says_so_and_creates_no_schema(runner, db_url):
+    if db_url.startswith("sqlite"):
+        Path(db_url.removeprefix("sqlite:///")).touch()  # an empty database (a missing file is refused)
     result = runner.invoke(main, ["runs", "--db", db_url])
 
     assert result.exit_code == 0, result.output
@@ -253,13 +258,29 @@ def test_json_reports_a_failure_too(runner, page_dir):
 
 
 def test_quiet_prints_nothing_but_errors(runner, db_url, page_dir):
-    folder = page_dir({"a.txt": compact_page([WAVELETS]), "b.txt": ""})
+    folder = page_dir({"a.txt": compact_page([WAVELETS])})
+    page_dir({"b.txt": compact_page([GARDENS])})
 
     loaded = runner.invoke(main, ["-q", "load", "--db", db_url, str(folder)], env={"TTY_COMPATIBLE": "1"})
     failed = runner.invoke(main, ["-q", "load", "--db", db_url, str(folder / "missing.txt")])
 
-    assert (loaded.exit_code, loaded.stdout, loaded.stderr) == (EXIT_REJECTS, "", "")
+    assert (loaded.exit_code, loaded.stdout, loaded.stderr) == (EXIT_OK, "", "")
     assert failed.exit_code == EXIT_FAILURE and "missing.txt: no such file" in failed.stderr
+
+
+def test_quiet_names_a_run_with_rejects_in_one_line_and_runs_show_last_shows_it(runner, db_url, page_dir):
+    folder = page_dir({"a.txt": compact_page([WAVELETS]), "b.txt": ""})
+    runner.invoke(main, ["load", "--db", db_url, str(folder / "a.txt")])
+
+    loaded = runner.invoke(main, ["-q", "load", "--db", db_url, str(folder)])
+
+    assert (loaded.exit_code, loaded.stdout) == (EXIT_REJECTS, "")
+    assert loaded.stderr == (
+        "run 2 finished with rejects: 1 files refused, 0 records or fields rejected; see `papers-etl runs show 2`\n"
+    )
+    last = runner.invoke(main, ["runs", "show", "last", "--db", db_url])
+    assert last.exit_code == EXIT_OK and last.output.startswith("run 2: partial")
+    assert f"[file] {folder / 'b.txt'}: the file is empty" in last.output
 
 
 def test_verbose_logs_each_file_and_debug_logs_sql(runner, db_url, page_dir):
@@ -379,3 +400,19 @@ def test_a_database_at_an_older_revision_is_refused(runner, db_url, page_dir, mo
 
     assert result.exit_code == EXIT_FAILURE
     assert "this papers-etl needs a_later_revision; run `papers-etl db upgrade` first" in result.stderr
+
+
+def test_db_upgrade_validates_the_revision(runner, db_url):
+    unknown = runner.invoke(main, ["db", "upgrade", "--revision", "9999", "--db", db_url])
+    assert unknown.exit_code == EXIT_USAGE
+    assert unknown.stderr == f"Error: unknown revision '9999'; give head or one of {', '.join(db.revision_order())}\n"
+
+    assert runner.invoke(main, ["db", "upgrade", "--db", db_url]).exit_code == EXIT_OK
+    head = db.head_revision()
+    again = runner.invoke(main, ["db", "upgrade", "--revision", head, "--db", db_url])
+    assert again.exit_code == EXIT_OK and f"already at revision {head}; nothing to do" in again.output
+
+    down = runner.invoke(main, ["db", "upgrade", "--revision", "0003", "--db", db_url])
+    assert down.exit_code == EXIT_FAILURE
+    assert f"is at revision {head}, after 0003: `db upgrade` only moves forward" in down.stderr
+    assert "alembic downgrade 0003" in down.stderr

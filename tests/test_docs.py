@@ -63,3 +63,11 @@ def test_the_dictionary_matches_the_live_database_on_each_engine(engine):
     else:
         del expected[search.SQLITE_TABLE]
     assert live == expected
+
+
+def test_gitignore_covers_a_database_and_every_companion_file():
+    import fnmatch
+
+    patterns = (PROJECT_ROOT / ".gitignore").read_text(encoding="utf-8").split()
+    for name in ("papers.db", "papers.db-wal", "papers.db-shm", "papers.db-journal", "papers.db.lock"):
+        assert any(fnmatch.fnmatch(name, pattern) for pattern in patterns), name

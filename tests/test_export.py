@@ -6,16 +6,21 @@ import csv
 import datetime as dt
 import io
 import json
+import os
+import stat
+import subprocess
+import sys
+import threading
 import tracemalloc
 
 import analyst_pages as ap
 import psycopg
 import pytest
 import sqlalchemy as sa
-from conftest import _postgres_url, scalar
+from conftest import PROJECT_ROOT, _postgres_url, scalar
 
 from etl import db, export
-from etl.cli import EXIT_FAILURE, EXIT_USAGE, main
+from etl.cli import EXIT_BROKEN_PIPE, EXIT_FAILURE, EXIT_USAGE, main
 from etl.schema import papers
 from etl.views import RELATIONS
 
@@ -84,6 +89,8 @@ def test_unknown_names_are_refused_in_one_line(runner, db_url):
 
 def test_export_of_a_database_without_tables_says_so_and_creates_nothing(runner, db_url, tmp_path):
     target = tmp_path / "out.csv"
+    if db_url.startswith("sqlite"):
+        (tmp_path / "papers.db").touch()  # an empty database (a missing file is refused: tests/test_readonly.py)
     result = runner.invoke(main, ["export", "--db", db_url, "papers", "-o", target])
 
     assert result.exit_code == EXIT_FAILURE and "no tables yet" in result.stderr
@@ -150,3 +157,91 @@ def test_postgresql_export_reads_through_a_server_side_cursor(request):
     engine.dispose()
 
     assert any(isinstance(cursor, psycopg.ServerCursor) for cursor in cursors)
+
+
+# --------------------------------------------------------------------------- --output: what is there stays what it is
+
+
+@pytest.fixture
+def loaded_url(runner, db_url, page_dir):
+    runner.invoke(main, ["load", "--db", db_url, str(page_dir(ap.PAGES))])
+    return db_url
+
+
+EXPECTED_DAYS = "listed_on,papers_listed,new_papers\n2026-03-02,3,3\n2026-03-03,4,3\n2026-03-04,2,1\n"
+
+
+def test_export_keeps_the_mode_of_the_file_it_replaces(runner, loaded_url, tmp_path):
+    target = tmp_path / "days.csv"
+    target.write_text("old", encoding="utf-8")
+    target.chmod(0o600)
+
+    result = runner.invoke(main, ["export", "--db", loaded_url, "listing_days", "-o", str(target)])
+
+    assert result.exit_code == 0, result.output
+    assert target.read_text(encoding="utf-8") == EXPECTED_DAYS
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+def test_export_through_a_symlink_replaces_the_file_and_keeps_the_link(runner, loaded_url, tmp_path):
+    real = tmp_path / "real.csv"
+    real.write_text("old", encoding="utf-8")
+    link = tmp_path / "link.csv"
+    link.symlink_to(real)
+
+    result = runner.invoke(main, ["export", "--db", loaded_url, "listing_days", "-o", str(link)])
+
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink() and real.read_text(encoding="utf-8") == EXPECTED_DAYS
+
+
+def test_export_to_a_fifo_writes_into_it(runner, loaded_url, tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text(encoding="utf-8")))
+    reader.start()
+
+    result = runner.invoke(main, ["export", "--db", loaded_url, "listing_days", "-o", str(fifo)])
+    reader.join(60)
+
+    assert result.exit_code == 0, result.output
+    assert received == [EXPECTED_DAYS]
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+def test_export_to_a_device_writes_into_it_and_leaves_it_a_device(runner, loaded_url, tmp_path):
+    device = tmp_path / "null"
+    try:
+        os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 3))  # a /dev/null of the test's own
+    except PermissionError:
+        pytest.skip("this machine does not let the tests make a device node (not root, or a container)")
+
+    result = runner.invoke(main, ["export", "--db", loaded_url, "listing_days", "-o", str(device)])
+
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISCHR(device.stat().st_mode)
+
+
+def test_export_into_a_missing_folder_is_one_line(runner, loaded_url, tmp_path):
+    target = tmp_path / "no" / "such" / "days.csv"
+
+    result = runner.invoke(main, ["export", "--db", loaded_url, "listing_days", "-o", str(target)])
+
+    assert result.exit_code == EXIT_FAILURE
+    assert result.stderr == f"Error: {target}: folder {target.parent} does not exist; create it or fix the path\n"
+
+
+@pytest.mark.parametrize("command", [["export", "papers"], ["query", "--csv", "SELECT * FROM papers"]], ids=" ".join)
+def test_a_reader_that_goes_away_stops_the_output_quietly(loaded_url, command):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "etl.cli", *command, "--db", loaded_url],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    process.stdout.close()  # as `| head -0` does: every write now finds the pipe closed
+
+    _, err = process.communicate(timeout=60)
+
+    assert (process.returncode, err) == (EXIT_BROKEN_PIPE, b"")

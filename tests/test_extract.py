@@ -6,17 +6,27 @@ The pages in tests/data are hand-written, one per layout and pitfall.
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import tracemalloc
 from pathlib import Path
 
 import pytest
+from conftest import PROJECT_ROOT
 from pages import write_big_daily_page
 
+from etl import db
+from etl.db import database_files
 from etl.errors import EncodingError, InputError, LayoutError, NoInputError
 from etl.extract import (
     PageStream,
+    Selection,
     decode_capture,
     discover,
+    discover_inputs,
     fingerprint,
     iter_lines,
     open_capture,
@@ -523,6 +533,12 @@ def test_discover_glob_matching_a_folder_walks_it(tmp_path):
     assert [p.relative_to(tmp_path).as_posix() for p in found] == ["day1/a.txt", "day1/b.txt", "day2/c.txt"]
 
 
+def test_a_folder_given_twice_in_two_spellings_is_found_once(tmp_path):
+    make_files(tmp_path, ["d/a.txt", "d/sub/b.txt"])
+    found = discover([tmp_path / "d", str(tmp_path / "d" / "**" / "*.txt"), tmp_path / "d" / "sub"])
+    assert [p.relative_to(tmp_path).as_posix() for p in found] == ["d/a.txt", "d/sub/b.txt"]
+
+
 def test_discover_removes_duplicates_and_keeps_argument_order(tmp_path):
     make_files(tmp_path, ["z/1.txt", "a/2.txt"])
     found = discover([tmp_path / "z", tmp_path / "a", tmp_path / "z" / "1.txt", str(tmp_path / "*" / "*.txt")])
@@ -542,6 +558,129 @@ def test_discover_raises_for_an_empty_folder(tmp_path):
     make_files(tmp_path, ["empty/.only-hidden"])
     with pytest.raises(NoInputError):
         discover([tmp_path / "empty"])
+
+
+def test_a_symlinked_folder_is_followed_once(tmp_path):
+    make_files(tmp_path, ["real/a.txt"])
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    (tmp_path / "real" / "again").symlink_to(tmp_path / "real", target_is_directory=True)  # a loop
+
+    found = discover([tmp_path])
+
+    assert [p.relative_to(tmp_path).as_posix() for p in found] == ["link/a.txt"]  # one file, one spelling
+
+
+def test_a_symlinked_folder_outside_the_walk_is_walked(tmp_path):
+    make_files(tmp_path, ["elsewhere/b.txt", "captures/a.txt"])
+    (tmp_path / "captures" / "more").symlink_to(tmp_path / "elsewhere")
+    assert [p.name for p in discover([tmp_path / "captures"])] == ["a.txt", "b.txt"]
+
+
+@pytest.mark.parametrize("pattern", ["{d}", "{d}/**/*.txt", "{d}/**", "{d}/**/sub/*.txt"])
+def test_a_symlink_loop_neither_hangs_a_walk_nor_a_recursive_glob_and_is_named(tmp_path, pattern, caplog):
+    d = tmp_path / "d"
+    make_files(d, ["a.txt", "sub/b.txt"])
+    (d / "sub" / "up").symlink_to(d)
+    (d / "sub" / "self").symlink_to(d / "sub")
+
+    found = discover([pattern.format(d=d)])
+
+    expected = ["sub/b.txt"] if pattern.endswith("sub/*.txt") else ["a.txt", "sub/b.txt"]
+    assert [p.relative_to(d).as_posix() for p in found] == expected
+    loops = [r.getMessage() for r in caplog.records if "loop" in r.getMessage()]
+    assert loops and all(str(d / "sub") in message for message in loops)
+
+
+def test_a_recursive_glob_matches_at_every_depth_and_a_folder_it_matches_is_walked(tmp_path):
+    make_files(tmp_path, ["a.txt", "x/b.txt", "x/y/c.txt", "x/y/notes.md", "days/2026/d.txt"])
+    found = discover([str(tmp_path / "**" / "*.txt")])
+    assert [p.relative_to(tmp_path).as_posix() for p in found] == ["a.txt", "days/2026/d.txt", "x/b.txt", "x/y/c.txt"]
+    assert [p.name for p in discover([str(tmp_path / "**" / "2026")])] == ["d.txt"]
+
+
+def test_folder_walks_take_capture_formats_and_leave_other_files_out(tmp_path):
+    names = ["a.txt", "b.MD", "c.markdown", "d.html", "e.htm", "f.json", "papers.jsonl", "notes.csv", "raw"]
+    make_files(tmp_path, names)
+
+    found = discover_inputs([tmp_path])
+
+    assert [p.name for p in found.files] == ["a.txt", "b.MD", "c.markdown", "d.html", "e.htm", "f.json"]
+    assert found.ignored == 3
+
+
+def test_include_and_exclude_patterns(tmp_path):
+    make_files(tmp_path, ["a.txt", "b.txt", "old/c.txt", "x.jsonl", "y.capture"])
+    selection = Selection(include=("*.txt", "*.capture"), exclude=("b.*", "old/*"))
+    assert [p.name for p in discover([tmp_path], selection)] == ["a.txt", "y.capture"]
+    assert [p.name for p in discover([str(tmp_path / "*")], selection)] == ["a.txt", "y.capture"]
+    # A file named on the command line is read whatever the patterns.
+    assert discover([tmp_path / "x.jsonl"], selection) == [tmp_path / "x.jsonl"]
+
+
+def test_a_folder_with_only_files_left_out_is_not_an_error(tmp_path):
+    make_files(tmp_path, ["export.jsonl"])
+    assert discover_inputs([tmp_path]).files == []
+
+
+@pytest.mark.parametrize("spelling", ["papers.db", "link.db"])
+def test_the_target_database_and_its_files_are_never_read(tmp_path, spelling):
+    make_files(
+        tmp_path, ["a.txt", "papers.db", "papers.db-wal", "papers.db-shm", "papers.db-journal", "papers.db.lock"]
+    )
+    (tmp_path / "link.db").symlink_to(tmp_path / "papers.db")
+    selection = Selection(
+        include=("*",), protected=database_files(db.create_engine(f"sqlite:///{tmp_path / spelling}"))
+    )
+
+    assert [p.name for p in discover([tmp_path], selection)] == ["a.txt"]
+    assert [p.name for p in discover([str(tmp_path / "*")], selection)] == ["a.txt"]
+    assert discover([tmp_path / "a.txt", tmp_path / "papers.db"], selection) == [tmp_path / "a.txt"]
+
+
+def test_a_file_name_that_is_not_utf8_is_one_refusal_and_the_others_are_found(tmp_path):
+    make_files(tmp_path, ["a.txt", "z.txt"])
+    bad = os.fsdecode(bytes(tmp_path) + b"/caf\xe9.txt")
+    Path(bad).write_text("x", encoding="utf-8")
+
+    found = discover_inputs([tmp_path])
+
+    assert [p.name for p in found.files] == ["a.txt", "z.txt"]
+    [refused] = found.refused
+    assert refused.path == f"{tmp_path}/caf\\xe9.txt"
+    assert "the file name is not valid UTF-8 (byte 0xe9)" in refused.reason
+
+
+def unreadable(monkeypatch, folder: Path) -> str:
+    """Make ``folder`` unreadable. As root, permissions do not stop reading, so opening it is made to
+    fail with the error the OS gives an unprivileged user (EACCES); otherwise chmod 000 does it."""
+    if os.geteuid() != 0:
+        folder.chmod(0)
+        return "real (chmod 000)"
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if Path(path) == folder:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    return "simulated (running as root)"
+
+
+def test_an_unreadable_folder_is_refused_by_name(tmp_path, monkeypatch):
+    make_files(tmp_path, ["a.txt", "locked/b.txt", "z.txt"])
+    how = unreadable(monkeypatch, tmp_path / "locked")
+    try:
+        found = discover_inputs([tmp_path])
+    finally:
+        (tmp_path / "locked").chmod(0o755)
+
+    assert [p.name for p in found.files] == ["a.txt", "z.txt"], how
+    [refused] = found.refused
+    assert refused.path == str(tmp_path / "locked")
+    assert (
+        "this folder cannot be read (Permission denied)" in refused.reason and "check its permissions" in refused.reason
+    )
 
 
 # --------------------------------------------------------------------------- examples and real captures
@@ -645,6 +784,44 @@ def test_iter_lines_names_the_offset_and_line_of_a_bad_byte_in_any_chunk(chunk_s
     assert f"(byte 0xe9 at offset {offset})" in str(info.value)
 
 
+@pytest.mark.parametrize("chunk_size", [1, 2, 3, 4, 64])
+def test_cr_only_line_ends_read_as_line_ends_whatever_the_chunk_size(chunk_size):
+    text = "new\n\nRényi ∑ bounds\nsecond \x0c line\n\nlast"
+    data = text.replace("\n", "\r").encode()
+
+    lines = list(iter_lines(chunked(data, chunk_size), "mac.txt"))
+
+    assert lines == list(enumerate(split_lines(text), start=1))
+
+
+@pytest.mark.parametrize("chunk_size", [1, 3, 64])
+def test_a_stray_cr_stays_in_its_line_when_the_file_uses_lf_or_crlf(chunk_size):
+    data = b"a\r\nb\rstill b\r\n"
+    assert list(iter_lines(chunked(data, chunk_size), "p.txt")) == [(1, "a"), (2, "b\rstill b")]
+
+
+def test_a_cr_only_page_parses_like_the_same_page_with_lf(tmp_path):
+    text = page_text("daily_meta_basic.txt")
+    path = tmp_path / "mac.txt"
+    path.write_bytes(text.replace("\n", "\r").encode())
+
+    with open_capture(path) as chunks:
+        stream = PageStream(iter_lines(chunks, path))
+        records = list(stream.records())
+
+    assert stream.layout == parse_page(text).layout
+    assert records == parse_page(text).records
+
+
+def test_a_bad_byte_in_a_cr_only_file_is_located_exactly():
+    data = "new\r\rRényi\rCaf".encode() + b"\xe9\r"
+    with pytest.raises(EncodingError) as info:
+        list(iter_lines(chunked(data, 5), "mac.txt"))
+    assert info.value.line_no == 4
+    offset = data.index(b"\xe9")
+    assert f"(byte 0xe9 at offset {offset})" in str(info.value)
+
+
 def test_iter_lines_refuses_a_nul_byte_in_a_later_chunk_before_decoding_it():
     data = b"new\n" * 10 + b"\xff\x00"
     with pytest.raises(InputError, match="binary data \\(NUL byte at offset 41\\)") as info:
@@ -695,3 +872,34 @@ def test_a_big_file_streams_with_flat_memory(tmp_path):
 
     assert seen == count > 10_000
     assert peak < path.stat().st_size / 4, f"peak {peak} bytes for a {path.stat().st_size} byte file"
+
+
+def test_an_unreadable_folder_is_refused_when_an_unprivileged_user_walks_it():
+    """The same as above for real, without simulation: as root, the walk runs as user nobody (setpriv)."""
+    if os.geteuid() != 0:
+        pytest.skip("runs only as root (unprivileged, the test above already uses chmod 000)")
+    if shutil.which("setpriv") is None:
+        pytest.skip("setpriv is not installed")
+    folder = Path(tempfile.mkdtemp(prefix="papers-etl-unreadable-"))  # /tmp, which nobody can enter
+    try:
+        folder.chmod(0o755)
+        make_files(folder, ["a.txt", "locked/b.txt"])
+        (folder / "locked").chmod(0o700)
+        script = (
+            "import sys; from etl.extract import discover_inputs; found = discover_inputs([sys.argv[1]]); "
+            "print([p.name for p in found.files], [(e.path, e.reason) for e in found.refused])"
+        )
+        result = subprocess.run(
+            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", script, str(folder)],
+            cwd=PROJECT_ROOT,
+            env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        shutil.rmtree(folder)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("['a.txt'] [(")
+    assert f"{folder / 'locked'}" in result.stdout and "this folder cannot be read (Permission denied)" in result.stdout

@@ -5,10 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import os
 import pickle
+import shutil
 import signal
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from conftest import PROJECT_ROOT
 from pages import GARDENS, LANTERN, ORBITS, WAVELETS, compact_page, daily_meta_page, daily_page
 
 from etl.errors import EncodingError, InputError, LayoutError, ParserProcessError
@@ -118,3 +123,40 @@ def test_a_killed_parser_process_fails_the_run_and_keeps_the_files_before(engine
     assert 1 <= loaded < 40  # what was committed before stays; the rest loads on the next run
     assert run[0] == "failed" and "parser process stopped" in run[1]
     assert run_load(engine, [folder]).counts["files_loaded"] == 40 - loaded
+
+
+def test_the_worker_imports_the_same_etl_as_its_parent_from_any_working_directory(tmp_path, page_dir):
+    """A copy of etl that is not installed, run from another folder: its worker must parse with that copy
+    (``python -m etl.parse_worker`` found no etl there, or the installed one). The copy's parse digest is
+    marked, so a digest from any other etl would differ."""
+    app = tmp_path / "app"
+    shutil.copytree(PROJECT_ROOT / "etl", app / "etl", ignore=shutil.ignore_patterns("__pycache__"))
+    for shared in ("migrations", "alembic.ini"):
+        (app / shared).symlink_to(PROJECT_ROOT / shared)
+    parsing = app / "etl" / "parsing.py"
+    parsing.write_text(parsing.read_text().replace('b"papers-etl parse digest 1"', b'b"a copy of etl"'.decode()))
+    (app / "run.py").write_text(
+        "import os, sys\n"
+        "sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))\n"
+        "from etl.cli import main\n"
+        "main(sys.argv[1:], prog_name='papers-etl')\n"
+    )
+    folder = page_dir({"a.txt": compact_page([WAVELETS, GARDENS])})
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    digests = []
+    for mode in ("--parse-process", "--no-parse-process"):
+        database = tmp_path / f"{mode}.db"
+        subprocess.run(
+            [sys.executable, str(app / "run.py"), "load", mode, "--db", f"sqlite:///{database}", str(folder)],
+            cwd=elsewhere,
+            env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        with sqlite3.connect(database) as conn:
+            digests += conn.execute("SELECT parse_digest FROM source_files").fetchall()
+
+    assert digests[0] == digests[1]
+    assert digests[0] != (digest_of(folder / "a.txt"),)  # the copy's marked digest, not this etl's

@@ -8,10 +8,12 @@ of hanging the suite.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import select
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -37,6 +39,7 @@ from pages import (
 from etl import db, load, locks
 from etl.cli import EXIT_LOCKED, EXIT_OK, EXIT_REJECTS, main
 from etl.errors import LockNotAcquired
+from etl.extract import display_path
 from etl.pipeline import UNCHANGED_MESSAGE, check_load, run_load
 
 KILLABLE = Path(__file__).parent / "killable_load.py"
@@ -197,17 +200,6 @@ def finish(process: subprocess.Popen) -> tuple[int, str, str]:
     return process.returncode, out, err
 
 
-@pytest.fixture
-def processes():
-    """Processes a test started; any still alive at the end is killed (by its pid), so none outlives the test."""
-    started: list[subprocess.Popen] = []
-    yield started
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-            process.wait(WAIT_S)
-
-
 # --------------------------------------------------------------------------- crash safety
 
 
@@ -296,6 +288,61 @@ def test_a_second_load_exits_4_while_another_holds_the_database(db_url, captures
     status, _, err = finish(processes[-1])
     assert status == EXIT_REJECTS, err
     assert [row[1] for row in run_rows(engine_of(db_url))] == ["partial"]
+
+
+@pytest.mark.parametrize("spelling", ["symlink", "hard link", "relative path"])
+def test_every_spelling_of_one_sqlite_file_meets_the_same_lock(
+    spelling, tmp_path, captures, engine_of, processes, runner, monkeypatch
+):
+    database = tmp_path / "papers.db"
+    url = f"sqlite:///{database}"
+    assert runner.invoke(main, ["load", "--db", url, str(captures / "2026-03-03-notes.txt")]).exit_code == EXIT_REJECTS
+    other = tmp_path / "other" / "papers.db"
+    other.parent.mkdir()
+    if spelling == "symlink":
+        other.symlink_to(database)
+    elif spelling == "hard link":
+        os.link(database, other)
+    else:
+        monkeypatch.chdir(other.parent)
+        other = Path("..") / "papers.db"
+    processes.append(paused_load(["load", "--db", url, str(captures)], "run-started"))
+
+    second = runner.invoke(main, ["load", "--db", f"sqlite:///{other}", str(captures)])
+
+    assert second.exit_code == EXIT_LOCKED, second.output
+    assert "another papers-etl load is running on this database" in second.stderr
+    assert [row[1] for row in run_rows(engine_of(url))] == ["partial", "running"]  # the second wrote nothing
+    processes[-1].stdin.write("go\n")
+    processes[-1].stdin.flush()
+    status, _, err = finish(processes[-1])
+    assert status == EXIT_REJECTS, err
+    assert [row[1] for row in run_rows(engine_of(url))] == ["partial", "partial"]
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+
+
+def test_a_load_waits_for_a_busy_sqlite_file_as_long_as_wait_says(tmp_path, page_dir, runner):
+    url = f"sqlite:///{tmp_path / 'papers.db'}"
+    folder = page_dir({"a.txt": compact_page([WAVELETS])})
+    assert runner.invoke(main, ["load", "--db", url, str(folder)]).exit_code == EXIT_OK
+    holder = sqlite3.connect(tmp_path / "papers.db", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another program writing to the database
+    try:
+        engine = db.create_engine(url, busy_seconds=0.2)
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one() == 200
+        engine.dispose()
+
+        result = runner.invoke(main, ["load", "--db", url, "--wait", "0.2", "--force", str(folder)])
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+    assert result.exit_code == EXIT_LOCKED, result.output
+    assert "another program holds its write lock" in result.stderr and "(waited 0.2s)" in result.stderr
+    with sqlite3.connect(tmp_path / "papers.db") as conn:
+        assert conn.execute("SELECT status FROM etl_runs").fetchall() == [("succeeded",)]  # nothing written
 
 
 def test_a_waiting_load_starts_when_the_first_finishes(db_url, reference_url, captures, engine_of, processes):
@@ -423,13 +470,40 @@ def test_force_reloads_a_file_that_parses_differently_without_duplicates(engine,
 
     assert forced.counts["files_loaded"] == 2 and forced.counts["files_skipped"] == 0
     assert all(f.message is None for f in forced.files)
-    # The papers that only these files listed (Lantern, Wavelets) were removed with them and created again.
-    assert forced.counts["papers_inserted"] == 2
+    # The papers that only these files listed (Lantern, Wavelets) are found again: none is new.
+    assert forced.counts["papers_inserted"] == 0
     after = snapshot(engine)
     # The reload recorded its own field rejects (the run's history), the earlier ones stay.
     assert after.pop(FIELD_REJECTS) == sorted(before.pop(FIELD_REJECTS) * 2)
     assert after == before
     assert scalar(engine, "SELECT count(*) FROM source_files WHERE parse_digest = 'digest of other rules'") == 0
+
+
+def test_force_keeps_the_id_and_created_at_of_every_paper_it_reloads(engine, page_dir):
+    folder = forced_pages(page_dir)
+    run_load(engine, [folder], listed_on=dt.date(2026, 1, 8))
+    before = rows(engine, "SELECT paper_id, title_key, created_at FROM papers ORDER BY paper_id")
+
+    forced = run_load(engine, [folder], listed_on=dt.date(2026, 1, 9), force=True)
+
+    assert [f.message for f in forced.files] == [None, None]  # both files deleted and loaded again
+    assert forced.counts["papers_inserted"] == 0
+    assert rows(engine, "SELECT paper_id, title_key, created_at FROM papers ORDER BY paper_id") == before
+    assert scalar(engine, "SELECT count(*) FROM listings") == 4
+
+
+def test_force_deletes_a_paper_the_file_no_longer_lists(engine, page_dir):
+    folder = page_dir({"a.txt": compact_page([WAVELETS, GARDENS])})
+    run_load(engine, [folder])
+    (folder / "a.txt").write_text(compact_page([WAVELETS]), encoding="utf-8")  # same file name, other content
+    with engine.begin() as conn:  # the earlier load's row now names a file of the new content's sha256
+        conn.execute(sa.text("UPDATE source_files SET sha256 = :sha, parse_digest = NULL"),
+                     {"sha": hashlib.sha256((folder / "a.txt").read_bytes()).hexdigest()})  # fmt: skip
+
+    run_load(engine, [folder], force=True)
+
+    assert [title for (title,) in rows(engine, "SELECT title FROM papers")] == [WAVELETS[0]]
+    assert scalar(engine, "SELECT count(*) FROM paper_links WHERE paper_id NOT IN (SELECT paper_id FROM papers)") == 0
 
 
 def test_force_with_another_listing_date_reloads(engine, page_dir):
@@ -512,7 +586,7 @@ def test_dry_run_writes_nothing_and_creates_no_sqlite_file(runner, tmp_path, cap
         f"dry run, nothing written: 3 files (2 to load, 0 already loaded, 1 refused); {BATCH * 2 + 204} records, "
         f"{field_rejects(BATCH * 2 + 200)} rejects"
     )
-    assert not target.exists() and not Path(f"{target}{locks.LOCK_SUFFIX}").exists()
+    assert not target.exists() and list(target.parent.glob(f"{target.name}*")) == []
 
 
 def test_dry_run_on_a_loaded_database_changes_nothing(runner, db_url, captures, engine_of, page_dir):
@@ -595,6 +669,39 @@ def refuse_to_open(monkeypatch, path: Path) -> None:
     monkeypatch.setattr(Path, "open", guarded_open)
 
 
+def unreadable_folder(monkeypatch, path: Path) -> None:
+    # As root (where these tests run), chmod 000 does not stop reading: opening the folder fails as it
+    # would for an unprivileged user instead. Unprivileged, chmod 000 (tests/test_extract.py has both).
+    folder = path.parent
+    if os.geteuid() != 0:
+        folder.chmod(0)
+        return
+    real_scandir = os.scandir
+
+    def scandir(target="."):
+        if Path(target) == folder:
+            raise PermissionError(13, "Permission denied", str(target))
+        return real_scandir(target)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+
+
+def cr_only_page(path: Path) -> None:
+    path.write_bytes(daily_meta_page("Jan 8", meta([GARDENS])).replace("\n", "\r").encode())
+
+
+def symlink_loop(path: Path) -> None:
+    path.write_text(compact_page([GARDENS]), encoding="utf-8")
+    (path.parent / "again").symlink_to(path.parent, target_is_directory=True)
+
+
+def files_beside_captures(path: Path) -> None:
+    path.write_text(compact_page([GARDENS]), encoding="utf-8")
+    (path.parent / "runs.jsonl").write_text('{"run_id": 1}\n', encoding="utf-8")
+    (path.parent / "other.db").write_bytes(b"SQLite format 3\x00" + bytes(100))
+    (path.parent / "other.db-wal").write_bytes(bytes(32))
+
+
 def big_page(path: Path) -> None:
     write_big_daily_page(path, 5)
 
@@ -648,6 +755,16 @@ BAD_INPUT = {
     "File vanishes before it is read": {"content": compact_page([GARDENS]), "then": vanish_before_reading},
     "Unreadable file": {"content": compact_page([GARDENS]), "then": refuse_to_open},
     "File changes while it loads": {"content": daily_meta_page("Jan 8", meta([GARDENS])), "then": change_while_loading},
+    "File name not UTF-8": {"content": compact_page([GARDENS]), "name": "caf\udce9.txt"},
+    "Unreadable folder": {
+        "content": compact_page([GARDENS]),
+        "name": "locked/2026-03-05.txt",
+        "then": unreadable_folder,
+        "refused": lambda bad: bad.parent,
+    },
+    "CR-only line endings": {"write": cr_only_page},
+    "Symbolic link loop": {"write": symlink_loop},
+    "Other files beside the captures": {"write": files_beside_captures},
     "Huge file": {"write": big_page},
     "Line of several MB": {"write": long_line_page},
 }
@@ -680,11 +797,26 @@ def test_every_bad_input_row_of_the_readme(case, runner, db_url, page_dir, engin
     if not expected["level"]:
         assert (found, loaded) == ([], sorted([str(bad), str(folder / GOOD[0])]))
         return
-    assert [(path, level) for path, level, _, _ in found] == [(str(bad), expected["level"])]
+    refused = display_path(given["refused"](bad) if "refused" in given else bad)
+    assert [(path, level) for path, level, _, _ in found] == [(refused, expected["level"])]
     assert expected["message"] in found[0].reason
     if expected["level"] == "file":
-        assert str(bad) not in loaded
-        refusals = [line for line in result.stderr.splitlines() if line.startswith(f"refused {bad}")]
+        assert display_path(bad) not in loaded
+        refusals = [line for line in result.stderr.splitlines() if line.startswith(f"refused {refused}")]
         assert len(refusals) == 1 and expected["message"] in refusals[0]
     else:
         assert str(bad) in loaded
+
+
+@pytest.mark.parametrize("spelling", ["papers.db", "link.db"])
+def test_a_sqlite_database_inside_the_captures_folder_is_never_read(runner, page_dir, spelling):
+    folder = page_dir({"a.txt": compact_page([GARDENS])})
+    (folder / "link.db").symlink_to(folder / "papers.db")
+    url = f"sqlite:///{folder / spelling}"
+
+    for _ in range(2):  # the second run finds the database, its -wal and -shm files (and the old .lock) beside
+        (folder / "papers.db.lock").touch()
+        result = runner.invoke(main, ["load", "--db", url, "--include", "*", str(folder)])
+        assert result.exit_code == EXIT_OK, result.output
+    assert not [line for line in result.output.splitlines() if line.startswith("refused")]
+    assert "0 refused" in result.output

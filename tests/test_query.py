@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import analyst_pages as ap
 import pytest
 import sqlalchemy as sa
+from conftest import PROJECT_ROOT
 
 from etl import query
-from etl.cli import EXIT_FAILURE, main
+from etl.cli import EXIT_FAILURE, EXIT_INTERRUPTED, main
 from etl.schema import papers
 
 
@@ -161,3 +169,86 @@ def test_a_missing_sqlite_file_is_not_created(runner, tmp_path):
 )
 def test_first_keyword_skips_comments_and_brackets(sql, keyword):
     assert query.first_keyword(sql) == keyword
+
+
+# --------------------------------------------------------------------------- --timeout and Ctrl-C
+
+# Runs until stopped, on either engine.
+RUNAWAY = {
+    "sqlite": "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c",
+    "postgresql": "SELECT pg_sleep(600)",
+}
+
+
+def runaway(url: str) -> str:
+    return RUNAWAY["sqlite" if url.startswith("sqlite") else "postgresql"]
+
+
+def test_timeout_stops_a_runaway_statement(runner, loaded_url):
+    result = runner.invoke(main, ["query", "--timeout", "0.5", "--db", loaded_url, runaway(loaded_url)])
+
+    assert result.exit_code == EXIT_FAILURE
+    assert result.stderr == (
+        "Error: query stopped after 0.5 s (--timeout); narrow it, or raise --timeout (0: no limit)\n"
+    )
+
+
+def test_timeout_zero_means_no_limit_and_the_default_is_sixty_seconds(loaded_url):
+    with query.run_query(loaded_url, "SELECT 1", timeout=0) as result:
+        assert list(result.rows) == [(1,)]
+    option = next(p for p in main.commands["query"].params if p.name == "timeout")
+    assert option.default == 60
+
+
+def test_ctrl_c_cancels_a_running_statement(loaded_url, processes):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "etl.cli", "query", "--timeout", "0", "--db", loaded_url, runaway(loaded_url)],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    processes.append(process)
+    wait_until_running(loaded_url, process)
+
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+
+    assert process.returncode == EXIT_INTERRUPTED
+    assert err == "Error: query cancelled (Ctrl-C)\n"
+    if not loaded_url.startswith("sqlite"):
+        assert running_sleeps(loaded_url) == 0  # cancelled on the server, not only abandoned
+
+
+def running_sleeps(url: str) -> int:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(
+                sa.text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE state = 'active' AND query LIKE 'SELECT pg_sleep(600)%'"
+                )
+            ).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def wait_until_running(url: str, process: subprocess.Popen) -> None:
+    """Until the statement runs: on PostgreSQL the server says so; SQLite's statement is running once the
+    process has been on the CPU a while (no SIGINT reaches a process that is still importing)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        if url.startswith("sqlite"):
+            if cpu_seconds(process.pid) > 1.5:
+                return
+        elif running_sleeps(url):
+            return
+        time.sleep(0.1)
+    raise AssertionError("the statement did not start within 60 s")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
