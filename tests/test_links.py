@@ -81,6 +81,9 @@ CASES = [
     ("(github.com/lab/tool)", [("github.com/lab/tool", REPO, "lab/tool")]),
     ("publicly available at~https://github.com/lab/tool.", [("https://github.com/lab/tool", REPO, "lab/tool")]),
     ("code at:https://github.com/lab/tool", [("https://github.com/lab/tool", REPO, "lab/tool")]),
+    # a scheme-less URL right after CJK text (no space between): the CJK letter is no part of it
+    ("代码见github.com/lab/tool。", [("github.com/lab/tool", REPO, "lab/tool")]),
+    ("主页www.example.org/lab", [("www.example.org/lab", OTHER, None)]),
     # --- deeper paths reduce to owner/name
     (
         "at https://github.com/org/research/tree/main/WAD-master.",
@@ -229,6 +232,10 @@ CASES = [
     ("code on GitHub. It is free", []),
     ("a ratio 1//2 and a path a/b", []),
     ("[code](/papers/2401.00001)", []),
+    # letters that match "i" or "s" only under Unicode case folding do not make a URL
+    ("gıthub.com/lab/tool", []),
+    ("G\u0130THUB.COM/lab/tool", []),
+    ("httpſ://example.org/a", []),
     ("", []),
 ]
 
@@ -405,6 +412,7 @@ def test_links_from_urls_read_each_url(url, expected):
         "ftp://x.org/a",
         "https://",
         "code",
+        "gıthub.com/lab/tool",  # "ı" matches "i" only under Unicode case folding
     ],
 )
 def test_links_from_urls_skip_what_is_not_a_link(url):
@@ -429,3 +437,18 @@ def test_unique_links_keep_the_first_of_each_and_skip_none():
     )
     assert unique_links([None, first, other, again, None]) == (first, other)
     assert unique_links([]) == ()
+
+
+# Pieces of URLs and Markdown that random texts are made of.
+URL_PIECES = [
+    "https://", "http: //", "HTTPS:\n//", "www.", "WWW.", "github.com/", "GitHub. com/", "x.github.io", "lab",
+    "/", "tool", ".", ",", "(", ")", "[", "]", "](", "<", ">", "?q=1", "#f", " ", "İ", "ı", "ſ", "日本", "-",
+]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(URL_PIECES), max_size=12).map("".join))
+def test_extract_links_reads_every_url_re_match(text):
+    # extract_links skips text by its pre-filter and scans with a faster pattern where it
+    # can: it must find exactly the links of URL_RE's matches, each read as links_from_urls reads a URL.
+    expected = unique_links(link for match in URL_RE.finditer(text) for link in links_from_urls([match.group(0)]))
+    assert extract_links(text) == expected
