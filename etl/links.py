@@ -97,19 +97,6 @@ def extract_links(raw_text: str) -> tuple[Link, ...]:
     return unique_links(_link(match.group(0)) for match in matches)
 
 
-def links_from_urls(urls: Iterable[str | None]) -> tuple[Link, ...]:
-    """Links from URLs given one by one (a Markdown link's destination, a card's GitHub
-    link), normalised and classified as ``extract_links`` does; repeats dropped.
-
-    Each URL is read as a URL in text is (from its start, ending where a URL in text
-    would end), so a URL gives the same link here and in an abstract. A URL that is
-    none of those ``extract_links`` finds (relative, ``mailto:``, ``ftp:``) and None
-    give nothing.
-    """
-    found = (URL_RE.match(_unescaped(url.strip().removeprefix("<"))) for url in urls if url)
-    return unique_links(_link(match.group(0)) for match in found if match)
-
-
 def unique_links(links: Iterable[Link | None]) -> tuple[Link, ...]:
     """``links`` without repeats (``Link.identity``: one GitHub repository is one link
     whatever its URL), the first spelling of each kept, in order; None skipped."""
@@ -214,3 +201,16 @@ def github_repo(segments: list[str]) -> str | None:
     if not REPO_NAME_RE.match(name) or name in {".", ".."}:
         return None
     return f"{owner}/{name}".lower()
+
+
+def links_from_urls(urls: Iterable[str | None]) -> tuple[Link, ...]:
+    """Links from URLs given one by one (a Markdown link's destination, a card's GitHub
+    link), normalised and classified as ``extract_links`` does; repeats dropped.
+
+    Each URL is read as a URL in text is (from its start, ending where a URL in text
+    would end), so a URL gives the same link here and in an abstract. A URL that is
+    none of those ``extract_links`` finds (relative, ``mailto:``, ``ftp:``) and None
+    give nothing.
+    """
+    found = (URL_RE.match(_unescaped(url.strip().removeprefix("<"))) for url in urls if url)
+    return unique_links(_link(match.group(0)) for match in found if match)
