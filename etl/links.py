@@ -4,6 +4,24 @@ GitHub repository links to a lowercase ``owner/name``.
 Runs on the raw abstract (before any text clean-up) so that nothing the clean-up
 does can damage a URL. No link is invented: only explicit URLs (with a scheme,
 ``www.``, or a bare ``github.com/…`` / ``….github.io``) count.
+
+Where a URL ends, in text that may be Markdown:
+
+- at white space, at ``<``, ``>``, ``{``, ``}``, ``"``, a backtick, a backslash and
+  any non-ASCII character (characters a URL in an abstract never holds);
+- at ``)`` and ``]`` unless they close a ``(`` / ``[`` opened inside the URL, and at an
+  unbalanced ``(`` / ``[``: so ``[code](URL)``, ``(see URL)``, ``[URL]`` and
+  ``URL](URL)`` end where the Markdown starts, while ``…/wiki/Ring_(mathematics)``
+  keeps its parentheses (one level of nesting, as in a Markdown link destination);
+- square brackets are kept only in the query and fragment (``?ids[0]=1``): in a host
+  or path they are always Markdown or a citation glued on (``…/tool[12]``);
+- at ``](`` always, even after balanced brackets: that is a Markdown link's text ending;
+- then sentence punctuation at its end is dropped (``strip_trailing_punctuation``).
+
+Spaced URLs, as some arXiv abstracts print them, are read closed up: one white space
+character after the scheme's colon (``https: //host/…``, ``http: //``) or after
+the dot of ``github. com/``. These spellings never occur in prose, so reading them
+adds no false link; wider breaks (``https:// host``) are not read.
 """
 
 from __future__ import annotations
@@ -15,17 +33,37 @@ from urllib.parse import urlsplit
 
 from .records import FOUND_IN_BOTH, LINK_GIST, LINK_GITHUB_PAGES, LINK_GITHUB_REPO, LINK_OTHER, Link
 
-# A URL ends at white space, at braces (capture artefacts such as "{here}" and
-# "URL{URL}" follow URLs directly), at characters that cannot stand in one, and at
-# any non-ASCII character (a full-width "。", a zero-width space, a CJK bracket).
-_URL_BODY = r"[!#-;=?-\[\]_a-z~]*"
-URL_RE = re.compile(
-    r"(?:https?://|(?<![\w@./-])www\.|(?<![\w@./-])(?:github\.com/|[a-z0-9-]+\.github\.io\b))" + _URL_BODY,
-    re.IGNORECASE,
-)
-# Every URL_RE match holds one of these: text without them (most abstracts) skips the slow scan.
-LINK_HINTS = ("://", "www.", "github.com", "github.io")
+# Characters of a URL's host and path: printable ASCII but white space, quotes,
+# brackets, braces (capture artefacts such as "{here}" and "URL{URL}" follow URLs
+# directly), "<>", "\\", "^", "`", "|", and "?" / "#" which start the query.
+_PATH_CHAR = r"[!$-'*-;=@-Z_a-z~]"
+# Characters of the query and fragment: those of the path plus "?" and "#".
+_QUERY_CHAR = r"[!#-'*-;=?-Z_a-z~]"
+# Parentheses are kept when balanced inside the URL; brackets too, in the query only,
+# and never a "[…]" followed by "(" (a Markdown link's text).
+_PATH = rf"{_PATH_CHAR}*(?:\({_PATH_CHAR}*\){_PATH_CHAR}*)*"
+_QUERY_GROUP = rf"\({_QUERY_CHAR}*\)|\[{_QUERY_CHAR}*\](?!\()"
+_QUERY = rf"(?:[?#]{_QUERY_CHAR}*(?:(?:{_QUERY_GROUP}){_QUERY_CHAR}*)*)?"
+_URL_BODY = _PATH + _QUERY
+# "github.com/" and its spaced spelling "github. com/" (one white space after the dot).
+_GITHUB_COM = r"github\.\s?com/"
+# Scheme-less URLs start a word: not after a letter, digit, "@", ".", "/" or "-". Each
+# alternative but the last starts with a letter and checks the character before it
+# after that letter ("w(?<!…w)"): a pattern whose every alternative starts with a
+# literal is scanned several times faster by re than one starting with a lookbehind.
+_SCHEME = rf"https?:\s?//(?:(?:www\.)?{_GITHUB_COM})?"
+_WWW = rf"w(?<![\w@./-]w)ww\.(?:{_GITHUB_COM})?"
+_BARE_GITHUB = r"g(?<![\w@./-]g)ithub\.\s?com/"
+_BARE_GITHUB_PAGES = r"(?<![\w@./-])[a-z0-9-]+\.github\.io\b"
+# ASCII: "i" must not match "ı" or "İ", nor "s" "ſ", which str.lower() keeps apart (see LINK_HINTS).
+_FLAGS = re.IGNORECASE | re.ASCII
+URL_RE = re.compile(rf"(?:{_SCHEME}|{_WWW}|{_BARE_GITHUB}|{_BARE_GITHUB_PAGES}){_URL_BODY}", _FLAGS)
+# URL_RE for text without "github.io", where its last alternative cannot match: the
+# same matches, found several times faster (no alternative starts with a character class).
+_URL_RE_BUT_BARE_PAGES = re.compile(rf"(?:{_SCHEME}|{_WWW}|{_BARE_GITHUB}){_URL_BODY}", _FLAGS)
 TRAILING_PUNCTUATION = ".,;:!?)]}>'\"*"
+# A closing bracket kept at a URL's end when it closes an opening one inside it.
+_CLOSES = {")": "(", "]": "["}
 # "…/owner/name.Next sentence": a capitalised word glued after the full stop that ends a URL.
 GLUED_SENTENCE_RE = re.compile(r"(?<=[^/.])\.[A-Z][a-z]+$")
 # LaTeX escapes inside URLs ("my\_repo") stand for the plain character.
@@ -53,23 +91,47 @@ def extract_links(raw_text: str) -> tuple[Link, ...]:
 
     Two URLs of one GitHub repository (".../a/b" and ".../a/b/tree/main") are one link.
     """
-    if not may_hold_links(raw_text):
+    lowered = raw_text.lower()
+    if not _holds_hints(lowered):
         return ()
-    links: dict[str, Link] = {}
-    for match in URL_RE.finditer(LATEX_ESCAPE_RE.sub(r"\1", raw_text)):
-        url = strip_trailing_punctuation(match.group(0))
-        url = strip_trailing_punctuation(GLUED_SENTENCE_RE.sub("", url)) if "/" in _path_part(url) else url
-        if not _has_host(url):
-            continue
-        link = classify(url)
-        links.setdefault(link.identity, link)
-    return tuple(links.values())
+    matches = _url_re(lowered).finditer(_unescaped(raw_text))
+    return unique_links(_link(match.group(0)) for match in matches)
+
+
+def unique_links(links: Iterable[Link | None]) -> tuple[Link, ...]:
+    """``links`` without repeats (``Link.identity``: one GitHub repository is one link
+    whatever its URL), the first spelling of each kept, in order; None skipped."""
+    unique: dict[str, Link] = {}
+    for link in links:
+        if link is not None:
+            unique.setdefault(link.identity, link)
+    return tuple(unique.values())
+
+
+def _link(found: str) -> Link | None:
+    """The link of one URL_RE match: closed up, trimmed, classified; None without a host."""
+    url = strip_trailing_punctuation("".join(found.split()))  # "https: //x" -> "https://x"
+    if "/" in _path_part(url):
+        url = strip_trailing_punctuation(GLUED_SENTENCE_RE.sub("", url))
+    return classify(url) if _has_host(url) else None
 
 
 def may_hold_links(text: str) -> bool:
-    """A cheap test that rules out text with no URL at all."""
-    lowered = text.lower()
-    return any(hint in lowered for hint in LINK_HINTS)
+    """A cheap test that rules out text with no URL at all (it holds none of LINK_HINTS)."""
+    return _holds_hints(text.lower())
+
+
+def _holds_hints(lowered: str) -> bool:
+    # On the hot path of every record: three "in" tests beat any() over LINK_HINTS and a regex.
+    return "//" in lowered or "www." in lowered or "github." in lowered
+
+
+def _url_re(lowered: str) -> re.Pattern[str]:
+    return URL_RE if "github.io" in lowered else _URL_RE_BUT_BARE_PAGES
+
+
+def _unescaped(text: str) -> str:
+    return LATEX_ESCAPE_RE.sub(r"\1", text) if "\\" in text else text
 
 
 def _path_part(url: str) -> str:
@@ -77,9 +139,10 @@ def _path_part(url: str) -> str:
 
 
 def strip_trailing_punctuation(url: str) -> str:
-    """Drop sentence punctuation after a URL; keep a ')' that closes a '(' inside it."""
+    """Drop sentence punctuation after a URL; keep a ')' or ']' that closes a '(' or '[' inside it."""
     while url and url[-1] in TRAILING_PUNCTUATION:
-        if url[-1] == ")" and url.count("(") >= url.count(")"):
+        opening = _CLOSES.get(url[-1])
+        if opening and url.count(opening) >= url.count(url[-1]):
             break
         url = url[:-1]
     return url
@@ -141,10 +204,17 @@ def github_repo(segments: list[str]) -> str | None:
     return f"{owner}/{name}".lower()
 
 
-def links_from_urls(urls: Iterable[str]) -> tuple[Link, ...]:
-    """Links from URLs given one by one (a card's GitHub link, the targets of Markdown links
-    inside an abstract), normalised and classified as links found in text are."""
-    return extract_links(" ".join(urls))
+def links_from_urls(urls: Iterable[str | None]) -> tuple[Link, ...]:
+    """Links from URLs given one by one (a Markdown link's destination, a card's GitHub
+    link), normalised and classified as ``extract_links`` does; repeats dropped.
+
+    Each URL is read as a URL in text is (from its start, ending where a URL in text
+    would end), so a URL gives the same link here and in an abstract. A URL that is
+    none of those ``extract_links`` finds (relative, ``mailto:``, ``ftp:``) and None
+    give nothing.
+    """
+    found = (URL_RE.match(_unescaped(url.strip().removeprefix("<"))) for url in urls if url)
+    return unique_links(_link(match.group(0)) for match in found if match)
 
 
 def union_links(links: Iterable[Link]) -> tuple[Link, ...]:

@@ -72,7 +72,7 @@ MATH_SPAN_RE = re.compile(r"(?<!\\)\$(?=[^\s$])(?:\\.|[^$\\])*?(?<=[^\s\\])\$")
 # \url{…} and \href{…}{…}: the URL (and the link text) as plain text.
 LATEX_URL_RE = re.compile(r"\\(?:url\s*\{(?P<url>[^{}\s]+)\}|href\s*\{(?P<href>[^{}\s]+)\}\s*\{(?P<text>[^{}]*)\})")
 # A URL and a brace group glued to it: "{here}" or the URL repeated, both capture artefacts.
-URL_WITH_ARTEFACT_RE = re.compile(r"(?P<url>" + URL_RE.pattern + r")(?:\{[^{}\s]*\})?", re.IGNORECASE)
+URL_WITH_ARTEFACT_RE = re.compile(r"(?P<url>" + URL_RE.pattern + r")(?:\{[^{}\s]*\})?", URL_RE.flags)
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 # Control characters: C0 but tab and line ends (which are white space here), DEL, C1.
 _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")

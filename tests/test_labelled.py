@@ -62,6 +62,18 @@ def test_the_labelled_sets_are_large_enough():
     assert len(negatives) >= 50
 
 
+# Markdown contexts the link set must cover (issue 13), by the note's prefix.
+MARKDOWN_LINK_CONTEXTS = (
+    "md-inline", "md-angle", "md-reference", "md-link-text-url", "md-trailing-paren", "md-trailing-bracket",
+    "md-balanced-paren", "spaced-scheme", "duplicate-repo",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("context", MARKDOWN_LINK_CONTEXTS)
+def test_the_link_set_covers_markdown_contexts(context):
+    assert sum(case["note"].startswith(f"{context}:") for case in LINK_CASES) >= 3
+
+
 def test_link_extraction_is_exact_on_the_labelled_set():
     score, misses = Score(), []
     for case in LINK_CASES:

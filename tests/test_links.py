@@ -6,9 +6,23 @@ Each case is a piece of abstract text and the links expected from it, as
 
 from __future__ import annotations
 
-import pytest
+import re
 
-from etl.links import classify, extract_links, github_repo, normalise_url, strip_trailing_punctuation
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from etl.links import (
+    URL_RE,
+    classify,
+    extract_links,
+    github_repo,
+    links_from_urls,
+    may_hold_links,
+    normalise_url,
+    strip_trailing_punctuation,
+    unique_links,
+)
 from etl.records import LINK_GIST, LINK_GITHUB_PAGES, LINK_GITHUB_REPO, LINK_OTHER, Link
 
 REPO, PAGES, GIST, OTHER = LINK_GITHUB_REPO, LINK_GITHUB_PAGES, LINK_GIST, LINK_OTHER
@@ -67,6 +81,9 @@ CASES = [
     ("(github.com/lab/tool)", [("github.com/lab/tool", REPO, "lab/tool")]),
     ("publicly available at~https://github.com/lab/tool.", [("https://github.com/lab/tool", REPO, "lab/tool")]),
     ("code at:https://github.com/lab/tool", [("https://github.com/lab/tool", REPO, "lab/tool")]),
+    # a scheme-less URL right after CJK text (no space between): the CJK letter is no part of it
+    ("代码见github.com/lab/tool。", [("github.com/lab/tool", REPO, "lab/tool")]),
+    ("主页www.example.org/lab", [("www.example.org/lab", OTHER, None)]),
     # --- deeper paths reduce to owner/name
     (
         "at https://github.com/org/research/tree/main/WAD-master.",
@@ -135,6 +152,55 @@ CASES = [
         "see https://en.wikipedia.org/wiki/Ring_(mathematics).",
         [("https://en.wikipedia.org/wiki/Ring_(mathematics)", OTHER, None)],
     ),
+    # --- Markdown: a URL ends where the Markdown syntax starts ("](", ")", "]", ">")
+    ("Code: [GitHub](https://github.com/lab/tool).", [("https://github.com/lab/tool", REPO, "lab/tool")]),
+    ("[https://github.com/lab/tool](https://github.com/lab/tool)", [("https://github.com/lab/tool", REPO, "lab/tool")]),
+    (
+        "see https://github.com/lab/tool](https://github.com/lab/other)",
+        [("https://github.com/lab/tool", REPO, "lab/tool"), ("https://github.com/lab/other", REPO, "lab/other")],
+    ),
+    (
+        "[https://lab.github.io/tool](https://github.com/lab/tool)",
+        [("https://lab.github.io/tool", PAGES, None), ("https://github.com/lab/tool", REPO, "lab/tool")],
+    ),
+    ("see [the code][3].\n\n[3]: https://github.com/Lab/Tool", [("https://github.com/Lab/Tool", REPO, "lab/tool")]),
+    ('[3]: <https://github.com/lab/tool> "Code"', [("https://github.com/lab/tool", REPO, "lab/tool")]),
+    ("[code](<https://github.com/lab/tool>)", [("https://github.com/lab/tool", REPO, "lab/tool")]),
+    ('[code](https://github.com/lab/tool "the code")', [("https://github.com/lab/tool", REPO, "lab/tool")]),
+    ("(see [code](https://github.com/lab/tool)).", [("https://github.com/lab/tool", REPO, "lab/tool")]),
+    ("code at https://github.com/lab/tool] and more", [("https://github.com/lab/tool", REPO, "lab/tool")]),
+    ("code at https://github.com/lab/tool)and more", [("https://github.com/lab/tool", REPO, "lab/tool")]),
+    ("code https://github.com/lab/tool[12].", [("https://github.com/lab/tool", REPO, "lab/tool")]),
+    (
+        "[![stars](https://img.shields.io/github/stars/lab/tool)](https://github.com/lab/tool)",
+        [
+            ("https://img.shields.io/github/stars/lab/tool", OTHER, None),
+            ("https://github.com/lab/tool", REPO, "lab/tool"),
+        ],
+    ),
+    ("`https://github.com/lab/tool`", [("https://github.com/lab/tool", REPO, "lab/tool")]),
+    # balanced parentheses belong to the URL, inside Markdown too; brackets only in the query
+    (
+        "[ring](https://en.wikipedia.org/wiki/Ring_(mathematics))",
+        [("https://en.wikipedia.org/wiki/Ring_(mathematics)", OTHER, None)],
+    ),
+    (
+        "https://en.wikipedia.org/wiki/Ring_(mathematics)](https://example.org/r)",
+        [("https://en.wikipedia.org/wiki/Ring_(mathematics)", OTHER, None), ("https://example.org/r", OTHER, None)],
+    ),
+    (
+        "data at https://example.org/get?ids[0]=1&ids[1]=2.",
+        [("https://example.org/get?ids[0]=1&ids[1]=2", OTHER, None)],
+    ),
+    # --- spaced URLs as some arXiv abstracts print them
+    ("Code: https: //github.com/Lab/Tool.", [("https://github.com/Lab/Tool", REPO, "lab/tool")]),
+    ("Code: http: //github.com/lab/tool", [("http://github.com/lab/tool", REPO, "lab/tool")]),
+    ("Code: HTTPS: //github.com/lab/tool", [("HTTPS://github.com/lab/tool", REPO, "lab/tool")]),
+    ("page: https: //lab.github.io/tool/", [("https://lab.github.io/tool/", PAGES, None)]),
+    ("code:https:\n//github.com/lab/tool", [("https://github.com/lab/tool", REPO, "lab/tool")]),
+    ("Code: https://github. com/lab/tool.", [("https://github.com/lab/tool", REPO, "lab/tool")]),
+    ("Code: github. com/lab/tool", [("github.com/lab/tool", REPO, "lab/tool")]),
+    ("[code](https: //github.com/lab/tool)", [("https://github.com/lab/tool", REPO, "lab/tool")]),
     # --- several links, order kept, repeats dropped
     (
         "Code https://github.com/lab/tool and page https://lab.github.io/tool and data https://example.org/d.",
@@ -161,6 +227,15 @@ CASES = [
     ("clone git@github.com:lab/tool.git", []),
     ("a bare https:// with nothing", []),
     ("ftp://files.example.org/x", []),
+    ("a scheme https: // and then a word", []),
+    ("code on GitHub. Com and more", []),
+    ("code on GitHub. It is free", []),
+    ("a ratio 1//2 and a path a/b", []),
+    ("[code](/papers/2401.00001)", []),
+    # letters that match "i" or "s" only under Unicode case folding do not make a URL
+    ("gıthub.com/lab/tool", []),
+    ("G\u0130THUB.COM/lab/tool", []),
+    ("httpſ://example.org/a", []),
     ("", []),
 ]
 
@@ -181,7 +256,8 @@ def test_link_urls_are_normalised_urls_found_in_the_text():
             assert link.url.startswith("https://")
             assert not link.url.endswith("/")
             host_and_path = link.url.removeprefix("https://").casefold()
-            assert host_and_path in text.replace("\\_", "_").casefold()
+            closed_up = re.sub(r"(?i)github\.\scom/", "github.com/", text.replace("\\_", "_"))
+            assert host_and_path in closed_up.casefold()
 
 
 def test_only_github_repo_links_have_a_repo():
@@ -201,6 +277,9 @@ def test_only_github_repo_links_have_a_repo():
         ("https://x.org/a_(b)", "https://x.org/a_(b)"),
         ("https://x.org/a_(b))", "https://x.org/a_(b)"),
         ("https://x.org/a'\"*>]}", "https://x.org/a"),
+        ("https://x.org/?a[0]", "https://x.org/?a[0]"),
+        ("https://x.org/?a[0]].", "https://x.org/?a[0]"),
+        ("https://x.org/a]", "https://x.org/a"),
         ("https://x.org/a/", "https://x.org/a/"),
         ("", ""),
     ],
@@ -250,3 +329,126 @@ def test_classify_normalises_the_url():
 )
 def test_link_pitfalls(text, repos):
     assert [link.repo for link in extract_links(text)] == repos
+
+
+# --- the pre-filter: it may let text without a link through, never hold back one with a link
+
+
+def test_every_case_with_a_link_passes_the_pre_filter():
+    for text, expected in CASES:
+        assert may_hold_links(text) or not expected, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["www.x.org", "WWW.X.ORG", "GitHub.com/a/b", "GITHUB. COM/a/b", "x.GitHub.IO", "https: //x.org", "HTTP:\n//x.org"],
+)
+def test_the_pre_filter_lets_every_url_spelling_through(text):
+    assert URL_RE.search(text)
+    assert may_hold_links(text)
+
+
+@given(st.text(alphabet=st.sampled_from(list("htpsw:/. \nGgiHhubUBcomCOMIiWx-(")), max_size=40))
+def test_the_pre_filter_never_holds_back_a_url(text):
+    assert may_hold_links(text) or URL_RE.search(text) is None
+
+
+def test_the_pre_filter_rules_out_plain_prose():
+    assert not may_hold_links("We release the code on GitHub and a demo at our project page (see appendix).")
+
+
+# --- URLs given one by one: a card's GitHub link, the destinations of links inside a Markdown abstract
+
+
+def test_links_from_urls_normalise_as_extraction_does():
+    urls = ["https://github.com/Lab/Tool/tree/main", "https://lab.github.io/tool/", "https://example.org/d"]
+    assert links_from_urls(urls) == tuple(extract_links(url)[0] for url in urls)
+    assert links_from_urls(urls) == (
+        Link("https://github.com/Lab/Tool/tree/main", REPO, "lab/tool"),
+        Link("https://lab.github.io/tool", PAGES),
+        Link("https://example.org/d", OTHER),
+    )
+
+
+def test_links_from_urls_make_one_link_per_repository():
+    urls = [
+        "https://github.com/lab/tool",
+        "http://www.github.com/Lab/Tool/",
+        "github.com/lab/tool.git",
+        "https://github.com/lab/other",
+    ]
+    assert [link.repo for link in links_from_urls(urls)] == ["lab/tool", "lab/other"]
+    assert links_from_urls(urls)[0].url == "https://github.com/lab/tool"  # the first spelling
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("  https://github.com/lab/tool  ", Link("https://github.com/lab/tool", REPO, "lab/tool")),
+        ("<https://github.com/lab/tool>", Link("https://github.com/lab/tool", REPO, "lab/tool")),
+        ("https://github.com/lab/tool.", Link("https://github.com/lab/tool", REPO, "lab/tool")),
+        ("https://github.com/lab/my\\_tool", Link("https://github.com/lab/my_tool", REPO, "lab/my_tool")),
+        ("https: //github.com/lab/tool", Link("https://github.com/lab/tool", REPO, "lab/tool")),
+        (
+            "https://en.wikipedia.org/wiki/Ring_(mathematics)",
+            Link("https://en.wikipedia.org/wiki/Ring_(mathematics)", OTHER),
+        ),
+        ("https://gist.github.com/u/1", Link("https://gist.github.com/u/1", GIST)),
+    ],
+)
+def test_links_from_urls_read_each_url(url, expected):
+    assert links_from_urls([url]) == (expected,)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        None,
+        "",
+        "   ",
+        "/papers/2401.00001",
+        "#community",
+        "mailto:someone@github.com",
+        "ftp://x.org/a",
+        "https://",
+        "code",
+        "gıthub.com/lab/tool",  # "ı" matches "i" only under Unicode case folding
+    ],
+)
+def test_links_from_urls_skip_what_is_not_a_link(url):
+    assert links_from_urls([url]) == ()
+
+
+def test_a_repository_on_the_card_and_in_the_abstract_is_one_link():
+    abstract = "We release the code at https://github.com/Lab/Tool/tree/main and data at https://example.org/d."
+    card_links = links_from_urls(["https://github.com/lab/tool", "https://example.org/d/"])
+    merged = unique_links((*extract_links(abstract), *card_links))
+    assert merged == (
+        Link("https://github.com/Lab/Tool/tree/main", REPO, "lab/tool"),
+        Link("https://example.org/d", OTHER),
+    )
+
+
+def test_unique_links_keep_the_first_of_each_and_skip_none():
+    first, again, other = (
+        Link("https://github.com/a/b", REPO, "a/b"),
+        Link("https://github.com/A/B/", REPO, "a/b"),
+        Link("https://x.org", OTHER),
+    )
+    assert unique_links([None, first, other, again, None]) == (first, other)
+    assert unique_links([]) == ()
+
+
+# Pieces of URLs and Markdown that random texts are made of.
+URL_PIECES = [
+    "https://", "http: //", "HTTPS:\n//", "www.", "WWW.", "github.com/", "GitHub. com/", "x.github.io", "lab",
+    "/", "tool", ".", ",", "(", ")", "[", "]", "](", "<", ">", "?q=1", "#f", " ", "İ", "ı", "ſ", "日本", "-",
+]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(URL_PIECES), max_size=12).map("".join))
+def test_extract_links_reads_every_url_re_match(text):
+    # extract_links skips text by its pre-filter and scans with a faster pattern where it
+    # can: it must find exactly the links of URL_RE's matches, each read as links_from_urls reads a URL.
+    expected = unique_links(link for match in URL_RE.finditer(text) for link in links_from_urls([match.group(0)]))
+    assert extract_links(text) == expected
