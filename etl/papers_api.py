@@ -51,8 +51,8 @@ from .errors import EncodingError, JsonInputError
 from .markdown_cards import ARXIV_ID_RE, unversioned
 from .records import LEVEL_FIELD, LEVEL_RECORD, Problem, excerpt
 
-READ_BYTES = 16 * 1024  # what the JSON parser reads at a time: also the precision of error offsets
-MAX_ENTRY_BYTES = 16 * 1024 * 1024  # real entries are a few KB (a 3,000-author paper ~0.5 MB)
+READ_BYTES = 64 * 1024  # what the JSON parser reads at a time: also the precision of error offsets
+MAX_ENTRY_BYTES = 4 * 1024 * 1024  # real entries are a few KB (a 3,000-author paper ~0.6 MB)
 PAGE_KEYS = ("dailyPapers", "searchResults")  # lists of cards in a page's data-props
 DETECT_BYTES = 8 * 1024
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -96,42 +96,52 @@ class _Reader:
     def __init__(self, chunks: Iterable[bytes], max_value_bytes: int):
         self._chunks = iter(chunks)
         self._pending = b""
+        self._at = 0  # what of _pending was handed over
         self.offset = 0  # bytes handed to the parser so far
         self.last_read = 0  # offset before the last read: the parser stopped in [last_read, offset)
         self.mark = 0  # offset when the current value started
         self.max_value_bytes = max_value_bytes
         self.position = 0  # entries started so far, for messages
+        self.completed = 0  # entries read whole
         self._first = True
         self.first_byte = b""  # the first byte after a BOM and white space
 
     def read(self, size: int = -1) -> bytes:
         size = READ_BYTES if size is None or size < 0 else min(size, READ_BYTES)
-        while not self._pending:
+        if self._first:
+            self._pending, self._at = self._check_start(), 0
+        while self._at >= len(self._pending):
             chunk = next(self._chunks, None)
             if chunk is None:
                 return b""
-            self._pending = bytes(chunk)
-            if self._first and self._pending:
-                self._pending = self._check_start(self._pending)
-        if not self.first_byte and self._pending.strip():
-            self.first_byte = self._pending.lstrip()[:1]
-        data, self._pending = self._pending[:size], self._pending[size:]
+            self._pending, self._at = bytes(chunk), 0
+        data = self._pending[self._at : self._at + size]  # an index, not a slice of the rest: no copying
+        self._at += len(data)
+        if not self.first_byte:
+            self.first_byte = data.lstrip()[:1]
         self.last_read, self.offset = self.offset, self.offset + len(data)
         if self.offset - self.mark > self.max_value_bytes:
             raise JsonInputError(
-                f"entry {self.position + 1} (or the data before it) is larger than "
-                f"{self.max_value_bytes // (1024 * 1024)} MB at byte {self.offset:,}: not a papers API answer"
+                f"one JSON value larger than {self.max_value_bytes / (1024 * 1024):g} MB (at byte {self.offset:,}, "
+                f"after {self.completed} complete entries): no papers API entry is that large"
             )
         return data
 
-    def _check_start(self, chunk: bytes) -> bytes:
+    def _check_start(self) -> bytes:
+        """The first bytes without a UTF-8 BOM (gathered across chunks); a UTF-16 BOM is refused."""
         self._first = False
-        if chunk.startswith(UTF8_BOM):
+        start = b""
+        while len(start) < len(UTF8_BOM):
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                break
+            start += chunk
+        if start.startswith(UTF8_BOM):
             self.offset = len(UTF8_BOM)
-            return chunk[len(UTF8_BOM) :]
-        if chunk.startswith(NOT_UTF8_BOMS):
+            return start[len(UTF8_BOM) :]
+        if start.startswith(NOT_UTF8_BOMS):
             raise EncodingError("not UTF-8 (the file starts with a UTF-16 byte order mark); save the JSON as UTF-8")
-        return chunk
+        return start
 
 
 # --------------------------------------------------------------------------- the stream
@@ -196,7 +206,7 @@ class ApiStream:
                 return
             reader.position += 1
             raw = self._build(events, event, value)
-            reader.mark = reader.offset
+            reader.mark, reader.completed = reader.offset, reader.completed + 1
             entry = self._entry(raw, reader.position)
             if entry is not None:
                 self.count += 1
@@ -343,9 +353,8 @@ class _Entry:
         user = self._object("submittedBy", submitter)
         # A daily entry's own publishedAt is when it was listed; a paper object's is the paper's date.
         published = paper.get("publishedAt") if self.has_paper else raw.get("publishedAt")
+        # Only submittedOnDailyAt says when it was listed (a search entry's own publishedAt may not).
         listed = self._first("submittedOnDailyAt", raw, paper)
-        if listed is None and self.has_paper:
-            listed = raw.get("publishedAt")
         return ApiEntry(
             position=self.position,
             line_no=None,
