@@ -282,3 +282,15 @@ def test_the_detector_claims_no_other_input(path):
 @pytest.mark.parametrize("name", ["daily_2025-03-14.html", "search_sparse.html", "other_site.html"])
 def test_the_api_detector_does_not_claim_html_pages(name):
     assert detect_api_json((HTML / name).read_text(encoding="utf-8")[:4096]) == 0.0
+
+
+SHARED = Path(__file__).parent.parent.parent / "shared"
+
+
+def test_neither_detector_claims_a_real_text_or_markdown_capture():
+    real = sorted((SHARED / "seeds").glob("*.txt")) + sorted((SHARED / "captures").glob("*.md"))
+    if not real:
+        pytest.skip(f"no real captures under {SHARED} (the seeds and captures are not in the repository)")
+    for path in real:
+        head = path.read_text(encoding="utf-8")[:8192]
+        assert (detect_api_json(head), detect_saved_html(head)) == (0.0, 0.0), path.name
