@@ -258,13 +258,13 @@ class ApiStream:
         prefix, event, value = next(events)
         return None if event == "start_array" else (prefix, event, value)
 
-    @staticmethod
-    def _skip(events) -> int:
+    def _skip(self, events) -> int:
         """Skip one value without building it; its item count if it is an array."""
         depth, items = 0, 0
         for _, event, _ in events:
             if depth == 1 and event not in ("end_array", "end_map"):
                 items += 1
+                self._reader.mark = self._reader.offset  # nothing is kept: the size limit is per item
             depth += event in ("start_map", "start_array")
             depth -= event in ("end_map", "end_array")
             if depth == 0:

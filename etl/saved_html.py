@@ -21,7 +21,9 @@ that keeps no tree: only the cards' ``data-props`` string (one copy of the cards
 the only part of the page held in memory) and the page's URL (``<link rel=canonical>``,
 ``og:url``, or a browser's ``<!-- saved from url=… -->``). A page without that data (a page
 saved after scripts replaced it, or another site's page) is refused with a ``LayoutError``
-that says what was seen. Nothing here touches files or a database.
+that says what was seen. A page is UTF-8, like every capture (a BOM is skipped; a byte
+that is not UTF-8 is an ``EncodingError`` naming its offset, never a guessed encoding).
+Nothing here touches files or a database.
 """
 
 from __future__ import annotations

@@ -294,3 +294,11 @@ def test_neither_detector_claims_a_real_text_or_markdown_capture():
     for path in real:
         head = path.read_text(encoding="utf-8")[:8192]
         assert (detect_api_json(head), detect_saved_html(head)) == (0.0, 0.0), path.name
+
+
+def test_data_props_in_single_quotes_read_alike():
+    answer = json.loads((API / "daily_2025-03-15.json").read_text(encoding="utf-8"))
+    data = json.dumps({"dailyPapers": answer}, ensure_ascii=False).replace("&", "&amp;").replace("'", "&#39;")
+    text = f"<html><body><div data-target='DailyPapers' data-props='{data}'></div></body></html>".encode()
+
+    assert list(parse_saved_html(chunks_of(text, 10))) == api_entries("daily_2025-03-15.json")
