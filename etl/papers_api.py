@@ -166,8 +166,12 @@ class ApiStream:
         self.page_key: str | None = None  # "dailyPapers" or "searchResults" when the file is a page's props
         self.count = 0  # entries yielded
         self._values = 0  # top-level JSON values seen
+        self._started = False
 
     def entries(self) -> Iterator[ApiEntry]:
+        if self._started:
+            raise RuntimeError("an ApiStream is read once: its chunks are consumed")
+        self._started = True
         reader = self._reader
         events = ijson.parse(reader, buf_size=READ_BYTES, multiple_values=True, use_float=True)
         try:
