@@ -41,6 +41,11 @@ class LayoutError(InputError):
     """The page matches none of the known layouts."""
 
 
+class JsonInputError(InputError):
+    """A JSON input (a papers API answer, a page's data-props) is not JSON, is cut short,
+    or is not in a shape papers-etl reads."""
+
+
 class EncodingError(InputError):
     """The file is not UTF-8 text."""
 
