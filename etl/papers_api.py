@@ -48,7 +48,7 @@ import ijson
 from ijson.common import IncompleteJSONError, ObjectBuilder
 
 from .errors import EncodingError, JsonInputError
-from .markdown_cards import ARXIV_ID_RE, unversioned
+from .formats.markdown_cards import ARXIV_ID_RE, unversioned
 from .records import LEVEL_FIELD, LEVEL_RECORD, Problem, excerpt
 
 READ_BYTES = 64 * 1024  # what the JSON parser reads at a time: also the precision of error offsets

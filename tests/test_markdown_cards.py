@@ -1,4 +1,4 @@
-"""etl.markdown_cards: Hugging Face papers cards read from Markdown captures.
+"""etl.formats.markdown_cards: Hugging Face papers cards read from Markdown captures.
 
 Part 1 checks the three real captures in ../shared/captures against figures
 established by reading them line by line:
@@ -30,7 +30,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from etl.markdown_cards import Card, CardPage, detect_markdown, join_wrapped, parse_cards, parse_count
+from etl.formats.markdown_cards import Card, CardPage, detect_markdown, join_wrapped, parse_cards, parse_count
 from etl.records import LEVEL_FIELD, LEVEL_RECORD
 
 CAPTURES = Path(__file__).resolve().parent.parent.parent / "shared" / "captures"

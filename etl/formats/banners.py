@@ -37,6 +37,10 @@ BANNER_LINES = frozenset(
     }
 )
 BANNER_PREFIXES = ("get trending papers",)
+# The site's navigation, which capture tools keep above the banners (lowercase).
+NAVIGATION_TEXTS = frozenset(
+    {"hugging face", "models", "datasets", "spaces", "docs", "pricing", "enterprise", "log in", "sign up"}
+)
 DAILY_PAPERS_BANNER = "daily papers"
 SUBSCRIBE = "Subscribe"
 

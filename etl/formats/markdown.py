@@ -4,7 +4,7 @@ structured-HTML renderings, crawler summaries).
 Each card becomes a record with what it shows: title, abstract, author count or
 organisation, date, and the card values (arXiv id, upvotes, comment count,
 submitter, GitHub repository and stars, the links inside the abstract). The
-cards are read by ``etl.markdown_cards`` with a real Markdown parser, anchored on
+cards are read by ``etl.formats.markdown_cards`` with a real Markdown parser, anchored on
 each card's paper URL and the page's banners. A Markdown page is parsed whole
 (not streamed), so a capture larger than ``MAX_CHARS`` is refused.
 """
@@ -15,10 +15,10 @@ import re
 from collections.abc import Iterator
 
 from ..errors import LayoutError
-from ..markdown_cards import Card, detect_markdown, parse_cards
 from ..records import CardFacts, Problem, RawRecord
 from .banners import looks_like_listing_date
 from .base import CaptureFormat, Numbered, PageHead
+from .markdown_cards import Card, detect_markdown, parse_cards
 
 NAME = "markdown"
 MAX_CHARS = 64 * 1024 * 1024  # read whole: about 16 times that in memory while parsing

@@ -39,7 +39,8 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
-from .records import LEVEL_FIELD, LEVEL_RECORD, Problem, excerpt
+from ..records import LEVEL_FIELD, LEVEL_RECORD, Problem, excerpt
+from .banners import NAVIGATION_TEXTS, is_banner
 
 DETECT_LINES = 200  # the detector looks at this many lines at most
 
@@ -104,32 +105,9 @@ MIN_ABSTRACT_WORDS = 5
 MAX_TITLE_CHARS = 400
 MAX_FIELD_CHARS = 60  # "· Published on Dec 28, 2024", "- 671 authors": metadata lines are short
 
-# Page chrome: headings and lines that are banners or navigation, never cards (lowercase).
-BANNER_TEXTS = frozenset(
-    {
-        "new",
-        "subscribe",
-        "daily papers",
-        "trending papers",
-        "daily",
-        "weekly",
-        "monthly",
-        "by ak and the research community",
-        "byak and the research community",
-        "extracted text",
-        "daily papers - hugging face",
-        "hugging face",
-        "models",
-        "datasets",
-        "spaces",
-        "docs",
-        "pricing",
-        "enterprise",
-        "log in",
-        "sign up",
-    }
-)
-BANNER_PREFIXES = ("get trending papers", "web source", "hugging face -")
+# Page chrome besides the banners (banners.is_banner): the site's navigation and capture-tool headings.
+CHROME_TEXTS = NAVIGATION_TEXTS | {"extracted text", "daily papers - hugging face"}
+CHROME_PREFIXES = ("web source", "hugging face -")
 # First path segments of huggingface.co that are site pages, not a user or an organisation.
 HF_SITE_PATHS = frozenset(
     {
@@ -141,8 +119,8 @@ HF_SITE_PATHS = frozenset(
 
 
 def _is_banner(text: str) -> bool:
-    flat = " ".join(text.split()).lower()
-    return flat in BANNER_TEXTS or flat.startswith(BANNER_PREFIXES)
+    flat = " ".join(text.split()).casefold()
+    return is_banner(text) or flat in CHROME_TEXTS or flat.startswith(CHROME_PREFIXES)
 
 
 def _hf_path(href: str) -> tuple[str, ...] | None:
