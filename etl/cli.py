@@ -13,7 +13,6 @@ Exit status of ``papers-etl load`` (also in the README), one per outcome a sched
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
 import functools
@@ -27,10 +26,9 @@ from contextlib import contextmanager
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from sqlalchemy.engine import Engine
 
-from . import access, db, export, load, query, search
+from . import access, db, export, load, output, query, search
 from .errors import EtlError, LockNotAcquired
 from .pipeline import FileResult, RunSummary, check_load, rebuild, run_load
 from .pipeline import Progress as LoadProgress
@@ -315,49 +313,55 @@ def db_current(db_url: str | None) -> None:
 
 @main.group("runs", invoke_without_command=True)
 @click.option("--limit", default=20, show_default=True, help="How many recent runs to list.")
+@output.format_options()
 @db_option
 @click.pass_context
 @reports_errors
-def runs_group(ctx: click.Context, limit: int, db_url: str | None) -> None:
+def runs_group(ctx: click.Context, limit: int, fmt: str, db_url: str | None) -> None:
     """List recent load runs with their counts (newest first)."""
     if ctx.invoked_subcommand is not None:
         return
     with _engine(db_url) as engine, db.database_errors(engine.url):
         rows = load.recent_runs(engine, limit) if _has_schema(engine) else []
-    table = Table("run", "started (UTC)", "status", "files seen", "loaded", "skipped", "refused",
-                  "records", "new papers", "updated", "rejected rec.", "rejected fields")  # fmt: skip
-    for r in rows:
-        table.add_row(
-            str(r.run_id), _when(r.started_at), r.status, *map(str, (
-                r.files_seen, r.files_loaded, r.files_skipped, r.files_refused, r.records_read,
-                r.papers_inserted, r.papers_updated, r.records_rejected, r.fields_rejected,
-            ))
-        )  # fmt: skip
-    if not rows:
+    if not rows and fmt == "table":
         click.echo(f"no runs yet in {db.safe_url(engine.url)}; `papers-etl load PATH...` records one")
         return
-    Console(width=200).print(table)
+    output.write(RUN_COLUMNS, (tuple(getattr(r, c) for c in RUN_COLUMNS) for r in rows), fmt)
+
+
+RUN_COLUMNS = ("run_id", "started_at", "finished_at", "status", *load.RUN_COUNT_COLUMNS, "message")
+REJECT_COLUMNS = ("reject_id", "run_id", "level", "path", "line_no", "reason", "excerpt")
 
 
 @runs_group.command("show")
 @click.argument("run_id", type=int)
+@output.format_options()
 @db_option
 @reports_errors
-def runs_show(run_id: int, db_url: str | None) -> None:
-    """Show one run, its counts and every reject it recorded."""
+def runs_show(run_id: int, fmt: str, db_url: str | None) -> None:
+    """Show one run, its counts and every reject it recorded.
+
+    As a table: the run, then its rejects. --json: one object, the run's columns and "rejects" (an array);
+    --csv, --tsv, --nl: the rejects, one row each.
+    """
     with _engine(db_url) as engine, db.database_errors(engine.url):
         run, found = load.run_with_rejects(engine, run_id) if _has_schema(engine) else (None, [])
     if run is None:
         raise EtlFailure(f"no run {run_id}; `papers-etl runs` lists the runs")
-    click.echo(f"run {run.run_id}: {run.status}, started {_when(run.started_at)}, finished {_when(run.finished_at)}")
-    if run.message:
-        click.echo(f"message: {run.message}")
-    for name in load.RUN_COUNT_COLUMNS:
-        click.echo(f"  {name}: {getattr(run, name)}")
-    click.echo(f"rejects: {len(found)}")
-    for r in found:
-        where = f"{r.path}:{r.line_no}" if r.line_no else r.path
-        click.echo(f"  [{r.level}] {where}: {r.reason}" + (f" | {r.excerpt}" if r.excerpt else ""))
+    rejects = [tuple(getattr(r, c) for c in REJECT_COLUMNS) for r in found]
+    if fmt == "json":
+        record = {c: output.json_value(output.normalise(c, getattr(run, c))) for c in RUN_COLUMNS}
+        record["rejects"] = [
+            {c: output.json_value(v) for c, v in zip(REJECT_COLUMNS, row, strict=True)} for row in rejects
+        ]
+        click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+        return
+    if fmt == "table":
+        output.write(("column", "value"), ((c, getattr(run, c)) for c in RUN_COLUMNS), fmt)
+        click.echo(f"rejects: {len(rejects)}")
+        if not rejects:
+            return
+    output.write(REJECT_COLUMNS, rejects, fmt)
 
 
 def _has_schema(engine) -> bool:
@@ -367,10 +371,6 @@ def _has_schema(engine) -> bool:
         return False
     db.ensure_schema(engine)
     return True
-
-
-def _when(value: dt.datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "-"
 
 
 # --------------------------------------------------------------------------- analyst commands
@@ -385,54 +385,43 @@ class UsageFailure(EtlFailure):
 @main.command("search")
 @click.argument("terms")
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(min=1), help="How many matches.")
-@click.option("--json", "as_json", is_flag=True, help="Print the matches as a JSON array.")
+@output.format_options()
 @db_option
 @reports_errors
-def search_command(terms: str, limit: int, as_json: bool, db_url: str | None) -> None:
+def search_command(terms: str, limit: int, fmt: str, db_url: str | None) -> None:
     """Full-text search of titles and abstracts: papers with every word, best first.
 
     Words are stemmed (distilled finds distillation) and punctuation is ignored.
-    Prints each match's title, publication date and GitHub repository.
+    Prints each match's rank, paper_id, title, publication date and GitHub repository.
     """
     with _engine(db_url) as engine, db.database_errors(engine.url):
         matches = search.search(engine, terms, limit) if _has_schema(engine) else []
-    if as_json:
-        click.echo(json.dumps([_match_json(m) for m in matches], ensure_ascii=False, indent=2))
+    if not matches and fmt == "table":
+        click.echo(f"no paper matches {output.printable(repr(terms))}")
         return
-    if not matches:
-        click.echo(f"no paper matches {terms!r}")
-        return
-    table = Table("#", "title", "published", "repository")
-    for m in matches:
-        table.add_row(str(m.rank), m.title, _or_dash(m.published_on), m.repo or "-")
-    Console(width=200).print(table)
-
-
-def _match_json(match: search.Match) -> dict:
-    record = dataclasses.asdict(match)
-    record["published_on"] = match.published_on.isoformat() if match.published_on else None
-    return record
-
-
-def _or_dash(value) -> str:
-    return "-" if value is None else str(value)
+    columns = [f.name for f in dataclasses.fields(search.Match)]
+    output.write(columns, (dataclasses.astuple(m) for m in matches), fmt)
 
 
 @main.command("export")
 @click.argument("name")
 @click.option(
     "--format",
-    "fmt",
-    type=click.Choice(export.FORMATS),
-    default="csv",
-    show_default=True,
-    help="csv (with a header row) or jsonl (one JSON object per line).",
+    "legacy_format",
+    type=click.Choice(["csv", "jsonl"]),
+    help="Same as --csv or --nl (jsonl): kept for existing scripts.",
 )
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="File to write (default: standard output).")
+@output.format_options(default="csv")
+@click.option(
+    "--output", "-o", "output_path", type=click.Path(dir_okay=False), help="File to write (default: standard output)."
+)
 @db_option
 @reports_errors
-def export_command(name: str, fmt: str, output: str | None, db_url: str | None) -> None:
-    """Export a table or view (papers, paper_summary, ...) as CSV or JSON lines, streaming."""
+def export_command(name: str, legacy_format: str | None, fmt: str, output_path: str | None, db_url: str | None) -> None:
+    """Export a table or view (papers, paper_summary, ...), streaming: CSV by default, or --tsv, --json,
+    --nl, --table."""
+    if legacy_format:
+        fmt = {"csv": "csv", "jsonl": "nl"}[legacy_format]
     try:
         export.relation(name)
     except export.UnknownRelationError as exc:
@@ -440,42 +429,70 @@ def export_command(name: str, fmt: str, output: str | None, db_url: str | None) 
     with _engine(db_url) as engine, db.database_errors(engine.url):
         if not _has_schema(engine):
             raise EtlFailure(f"no tables yet in {db.safe_url(engine.url)}; `papers-etl load PATH...` creates them")
-        if output is None:
+        if output_path is None:
             count = export.export(engine, name, fmt, sys.stdout)
         else:
-            with export.atomic_output(output) as out:
+            with export.atomic_output(output_path) as out:
                 count = export.export(engine, name, fmt, out)
-    if output:
-        click.echo(f"wrote {count} rows of {name} to {output}", err=True)
+    if output_path:
+        click.echo(f"wrote {count} rows of {name} to {output_path}", err=True)
 
 
 @main.command("query")
-@click.argument("sql")
-@click.option("--csv", "as_csv", is_flag=True, help="Write every row as CSV (with a header) instead of a table.")
+@click.argument("sql", required=False)
+@click.option(
+    "--file",
+    "-f",
+    "sql_file",
+    type=click.File("r", encoding="utf-8"),
+    help="Read the statement from this file ('-': standard input) instead of the SQL argument.",
+)
+@click.option(
+    "-p",
+    "--param",
+    "params",
+    type=(str, str),
+    multiple=True,
+    metavar="NAME VALUE",
+    help="Value of the named parameter :NAME in the statement (repeat for each).",
+)
+@output.format_options()
 @click.option(
     "--max-rows",
     default=1000,
     show_default=True,
     type=click.IntRange(min=1),
-    help="Rows shown in the table (--csv writes them all).",
+    help="Rows shown in a table (the other formats write them all).",
 )
 @db_option
 @reports_errors
-def query_command(sql: str, as_csv: bool, max_rows: int, db_url: str | None) -> None:
-    """Run one read-only SQL statement (SELECT ...) and print the result; statements that write are refused."""
-    with query.run_query(db_url, sql) as result:
-        if as_csv:
-            writer = csv.writer(sys.stdout, lineterminator="\n")
-            writer.writerow(result.columns)
-            writer.writerows(["" if v is None else v for v in row] for row in result.rows)
+def query_command(
+    sql: str | None, sql_file, params: tuple[tuple[str, str], ...], fmt: str, max_rows: int, db_url: str | None
+) -> None:
+    """Run one read-only SQL statement (SELECT ...) and print the result; statements that write are refused.
+
+    SQL is the statement, or '-' to read it from standard input (or give --file). Named parameters
+    (:name) take their values from -p name value, always bound, never pasted into the SQL.
+    """
+    statement = _statement(sql, sql_file)
+    with query.run_query(db_url, statement, dict(params)) as result:
+        if fmt != "table":
+            output.write(result.columns, result.rows, fmt)
             return
         rows = list(itertools.islice(result.rows, max_rows + 1))
-    table = Table(*result.columns)
-    for row in rows[:max_rows]:
-        table.add_row(*("NULL" if v is None else str(v) for v in row))
-    Console(width=200).print(table)
+    output.write(result.columns, rows[:max_rows], fmt)
     more = " (more not shown: raise --max-rows or use --csv)" if len(rows) > max_rows else ""
     click.echo(f"{min(len(rows), max_rows)} rows{more}", err=True)
+
+
+def _statement(sql: str | None, sql_file) -> str:
+    if sql is not None and sql_file is not None:
+        raise click.UsageError("give the statement as SQL or with --file, not both")
+    if sql_file is not None:
+        return sql_file.read()
+    if sql is None:
+        raise click.UsageError("give a statement: papers-etl query \"SELECT ...\", or '-' or --file FILE to read one")
+    return sys.stdin.read() if sql == "-" else sql
 
 
 @db_group.command("grant-readonly")

@@ -136,16 +136,18 @@ def test_runs_lists_recent_runs_and_show_lists_rejects(runner, db_url, page_dir)
     runner.invoke(main, ["load", "--db", db_url, str(folder)])
     runner.invoke(main, ["load", "--db", db_url, str(folder)])
 
-    listed = runner.invoke(main, ["runs", "--db", db_url])
+    listed = runner.invoke(main, ["runs", "--table", "--db", db_url], env={"COLUMNS": "250"})
     assert listed.exit_code == 0, listed.output
     run_lines = [line for line in listed.output.splitlines() if re.match(r"^│ \d", line)]
     assert [line.split("│")[1].strip() for line in run_lines] == ["2", "1"]
-    assert [line.split("│")[3].strip() for line in run_lines] == ["partial", "partial"]
+    assert [line.split("│")[4].strip() for line in run_lines] == ["partial", "partial"]
 
-    shown = runner.invoke(main, ["runs", "show", "1", "--db", db_url])
+    shown = runner.invoke(main, ["runs", "show", "1", "--json", "--db", db_url])
     assert shown.exit_code == 0, shown.output
-    assert "files_refused: 1" in shown.output
-    assert f"[file] {folder / 'b.txt'}:1: unknown layout" in shown.output
+    run = json.loads(shown.output)
+    assert (run["run_id"], run["files_refused"], run["status"]) == (1, 1, "partial")
+    assert [(r["level"], r["path"], r["line_no"]) for r in run["rejects"]] == [("file", str(folder / "b.txt"), 1)]
+    assert run["rejects"][0]["reason"].startswith("unknown layout")
 
     missing = runner.invoke(main, ["runs", "show", "99", "--db", db_url])
     assert missing.exit_code == EXIT_FAILURE and "no run 99" in missing.output
@@ -201,7 +203,7 @@ def test_the_readme_first_command_loads_the_examples_cleanly(runner, db_url):
 
 
 def test_runs_on_a_new_database_says_so_and_creates_no_schema(runner, db_url):
-    result = runner.invoke(main, ["runs", "--db", db_url])
+    result = runner.invoke(main, ["runs", "--table", "--db", db_url])
 
     assert result.exit_code == 0, result.output
     assert "no runs yet" in result.output
