@@ -22,6 +22,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 from rich.console import Console
@@ -493,6 +494,34 @@ def _statement(sql: str | None, sql_file) -> str:
     if sql is None:
         raise click.UsageError("give a statement: papers-etl query \"SELECT ...\", or '-' or --file FILE to read one")
     return sys.stdin.read() if sql == "-" else sql
+
+
+@main.command("serve")
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(1, 65535), help="Port on 127.0.0.1.")
+@db_option
+@reports_errors
+def serve_command(port: int, db_url: str | None) -> None:
+    """Open the SQLite database in Datasette on 127.0.0.1, read-only: every description of the data
+    dictionary, the example queries as canned queries, and a dashboard (/-/dashboards/papers).
+
+    Needs the serve extra: pip install 'papers-etl[serve]'. PostgreSQL: see the README for BI tools.
+    """
+    from . import serve
+
+    url = db.normalise_url(db.resolve_url(db_url))
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        raise UsageFailure(
+            f"{db.safe_url(url)}: papers-etl serve opens a SQLite file; for PostgreSQL use a BI tool "
+            "(README: \"Dashboards on PostgreSQL\")"
+        )
+    path = Path(url.database).expanduser()
+    if not path.is_file():
+        raise EtlFailure(f"no database file at {path}; `papers-etl load PATH...` creates one")
+    with _engine(db_url) as engine, db.database_errors(engine.url):
+        if not _has_schema(engine):
+            raise EtlFailure(f"no tables yet in {path}; `papers-etl load PATH...` creates them")
+    click.echo(f"serving {path} read-only at http://{serve.HOST}:{port}/ (dashboard: /-/dashboards/papers)", err=True)
+    serve.serve(path, port)
 
 
 @db_group.command("grant-readonly")
