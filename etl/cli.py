@@ -26,13 +26,14 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy.engine import Engine
 
 from . import access, db, export, load, output, query, search
 from .errors import EtlError, LockNotAcquired
 from .pipeline import FileResult, RunSummary, check_load, rebuild, run_load
 from .pipeline import Progress as LoadProgress
+from .terminal import printable
 
 EXIT_OK = 0
 EXIT_REJECTS = 1
@@ -191,8 +192,23 @@ def load_command(
     if as_json:
         click.echo(json.dumps({**summary.as_dict(), "exit_status": exit_status}, default=str))
     elif not quiet:
+        if summary.dry_run:
+            for line in dry_run_lines(summary):
+                click.echo(line)
         click.echo(summary_line(summary))
     sys.exit(exit_status)
+
+
+def dry_run_lines(summary: RunSummary) -> Iterator[str]:
+    """One line per file a dry run would load: its layout, listing date (and the rule that gave it),
+    records and new papers."""
+    for f in summary.files:
+        if f.status != "loaded":
+            continue
+        listed = f"listed on {f.listed_on} ({f.listed_on_source})" if f.listed_on else "no listing date"
+        yield printable(
+            f"would load {f.path}: {f.layout}, {listed}, {f.records} records, about {f.papers_inserted} new papers"
+        )
 
 
 class _RefusalLines(LoadProgress):
@@ -207,7 +223,12 @@ class _RefusalLines(LoadProgress):
 
 
 class _ProgressBar(_RefusalLines):
-    """On a terminal: a bar over the files and a count of the records read (on stderr)."""
+    """On a terminal: a bar over the bytes of all the files, the time left, and the records read (on stderr).
+
+    Within a file, the bar moves by the text of the records parsed (a little short of the bytes: blank lines
+    and banners are not counted), and jumps to the file's end when it is done, so a run of a few large files
+    moves too.
+    """
 
     def __init__(self, console: Console):
         super().__init__(quiet=False)
@@ -215,29 +236,43 @@ class _ProgressBar(_RefusalLines):
         self.bar = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("files · {task.fields[records]} records"),
-            TimeElapsedColumn(),
+            DownloadColumn(),
+            TextColumn("· {task.fields[records]} records ·"),
+            TimeRemainingColumn(),
             console=console,
             transient=True,
         )
         self.task = self.bar.add_task("loading", total=None, records=0)
         self.records = 0
+        self.sizes: dict[str, int] = {}
+        self.done_bytes = 0  # the files finished
+        self.file_bytes = 0  # read of the current file
 
     def start(self, files) -> None:
-        self.bar.update(self.task, total=len(files))
+        self.sizes = {str(path): _size(path) for path in files}
+        self.bar.update(self.task, total=sum(self.sizes.values()))
 
     def file_started(self, path) -> None:
-        self.bar.update(self.task, description=path.name[-40:])
+        self.file_bytes = 0
+        self.bar.update(self.task, description=printable(path.name[-40:]))
 
-    def records_read(self, count: int) -> None:
+    def records_read(self, count: int, size: int = 0) -> None:
         self.records += count
-        self.bar.update(self.task, records=self.records)
+        self.file_bytes += size
+        self.bar.update(self.task, records=self.records, completed=self.done_bytes + self.file_bytes)
 
     def file_done(self, result: FileResult) -> None:
         if result.status == "refused":
-            self.console.print(f"refused {result.message}", markup=False, highlight=False)
-        self.bar.advance(self.task)
+            self.console.print(f"refused {printable(result.message or '')}", markup=False, highlight=False)
+        self.done_bytes += self.sizes.get(result.path, self.file_bytes)
+        self.bar.update(self.task, completed=self.done_bytes)
+
+
+def _size(path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # vanished: it will be refused at its turn
+        return 0
 
 
 @contextmanager
@@ -257,7 +292,7 @@ def summary_line(summary: RunSummary) -> str:
         return (
             f"dry run, nothing written: {c['files_seen']} files ({c['files_loaded']} to load, "
             f"{c['files_skipped']} already loaded, {c['files_refused']} refused); {c['records_read']} records, "
-            f"{summary.rejects} rejects"
+            f"about {c['papers_inserted']} new papers, {summary.duplicates} duplicates, {summary.rejects} rejects"
         )
     unchanged = f", of which {summary.unchanged} unchanged" if summary.unchanged else ""
     return (
@@ -398,7 +433,7 @@ def search_command(terms: str, limit: int, fmt: str, db_url: str | None) -> None
     with _engine(db_url) as engine, db.database_errors(engine.url):
         matches = search.search(engine, terms, limit) if _has_schema(engine) else []
     if not matches and fmt == "table":
-        click.echo(f"no paper matches {output.printable(repr(terms))}")
+        click.echo(f"no paper matches {printable(repr(terms))}")
         return
     columns = [f.name for f in dataclasses.fields(search.Match)]
     output.write(columns, (dataclasses.astuple(m) for m in matches), fmt)

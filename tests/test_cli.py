@@ -292,14 +292,16 @@ def test_parse_process_option_chooses_where_files_are_parsed(runner, db_url, pag
     assert "1 records, 1 new papers" in here.output and "1 records, 1 new papers" in worker.output
 
 
-def test_a_terminal_gets_a_progress_bar_of_files_and_records(runner, db_url, page_dir):
+def test_a_terminal_gets_a_progress_bar_of_bytes_records_and_time_left(runner, db_url, page_dir):
     folder = page_dir({"a.txt": daily_page("Mar 12", [WAVELETS, GARDENS]), "b.txt": compact_page([WAVELETS])})
+    total = sum(path.stat().st_size for path in folder.iterdir())
 
     on_terminal = runner.invoke(main, ["load", "--db", db_url, str(folder)], env={"TTY_COMPATIBLE": "1"})
     off_terminal = runner.invoke(main, ["load", "--force", "--db", db_url, str(folder)])
 
     assert on_terminal.exit_code == EXIT_OK, on_terminal.output
-    assert "2/2" in on_terminal.stderr and "files · 3 records" in on_terminal.stderr
+    assert f"{total}/{total} bytes" in on_terminal.stderr and "· 3 records ·" in on_terminal.stderr
+    assert re.search(r"\d+:\d\d:\d\d|-:--:--", on_terminal.stderr)  # the time left
     assert summary(on_terminal.stdout)["loaded"] == "2"
     assert off_terminal.stderr == ""
 
@@ -381,3 +383,36 @@ def test_a_database_at_an_older_revision_is_refused(runner, db_url, page_dir, mo
 
     assert result.exit_code == EXIT_FAILURE
     assert "this papers-etl needs a_later_revision; run `papers-etl db upgrade` first" in result.stderr
+
+
+@pytest.mark.parametrize("parse_process", [False, True])
+def test_the_progress_bar_counts_bytes_across_files_and_moves_within_a_file(tmp_path, page_dir, parse_process):
+    import io
+
+    from pages import write_big_daily_page
+    from rich.console import Console
+
+    from etl import cli
+    from etl.pipeline import run_load
+
+    folder = page_dir({"a.txt": compact_page([WAVELETS, GARDENS]), "c.txt": "not a page"})
+    big = folder / "b-2026-03-12.txt"
+    write_big_daily_page(big, 2)
+    sizes = {path.name: path.stat().st_size for path in folder.iterdir()}
+    screen = io.StringIO()
+    bar = cli._ProgressBar(Console(file=screen, force_terminal=True, width=120))
+    seen: list[float] = []
+    read = bar.records_read
+    bar.records_read = lambda count, size=0: (read(count, size), seen.append(bar.bar.tasks[0].completed))
+    engine = db.create_engine(f"sqlite:///{tmp_path / 'papers.db'}")
+
+    with bar.bar:
+        run_load(engine, [folder], parse_process=parse_process, progress=bar)
+    engine.dispose()
+
+    task = bar.bar.tasks[0]
+    assert task.total == task.completed == sum(sizes.values())
+    inside_big = [c for c in seen if sizes["a.txt"] < c < sizes["a.txt"] + sizes["b-2026-03-12.txt"]]
+    assert len(inside_big) >= 3, "the bar should move while the big file loads, not only when it is done"
+    assert task.fields["records"] > 1000
+    assert "refused" in screen.getvalue()
