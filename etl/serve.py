@@ -30,6 +30,13 @@ FACETS = {
     "etl_runs": ["status"],
     "rejects": ["level"],
 }
+# Deduplication keys and digests: machinery, not data. Hidden from a table's page (``?_nocol=``, which the
+# page's column menu can undo); the JSON and CSV still have them.
+HIDDEN_COLUMNS = {
+    "papers": ("title_key",),
+    "listings": ("title_key", "abstract_key"),
+    "source_files": ("parse_digest",),
+}
 # Views with a paper_id: Datasette links it to the paper's row (it only knows foreign keys of tables).
 PAPER_ID_LINKS = ("paper_summary",)
 
@@ -193,13 +200,39 @@ def render_cell(value, column, table, database, datasette):
     return None
 
 
+def asgi_wrapper(datasette):
+    """Datasette hook: a table page opened without a column choice hides that table's HIDDEN_COLUMNS."""
+
+    def wrap(app):
+        async def hide_key_columns(scope, receive, send):
+            redirect = _hidden_columns_url(scope) if scope["type"] == "http" else None
+            if redirect is None:
+                return await app(scope, receive, send)
+            await send({"type": "http.response.start", "status": 302, "headers": [[b"location", redirect.encode()]]})
+            await send({"type": "http.response.body", "body": b""})
+
+        return hide_key_columns
+
+    return wrap
+
+
+def _hidden_columns_url(scope) -> str | None:
+    parts = scope["path"].strip("/").split("/")
+    query = scope.get("query_string", b"").decode("latin-1")
+    if len(parts) != 2 or parts[1] not in HIDDEN_COLUMNS or "_col=" in query or "_nocol=" in query:
+        return None
+    hidden = "&".join(f"_nocol={column}" for column in HIDDEN_COLUMNS[parts[1]])
+    return f"{scope['path']}?{query + '&' if query else ''}{hidden}"
+
+
 def _register_plugin() -> None:
     from datasette import hookimpl
     from datasette.plugins import pm
 
     if pm.get_plugin("papers_etl") is None:
         module = sys.modules[__name__]
-        hookimpl(render_cell)  # marks the function as a Datasette hook implementation
+        hookimpl(render_cell)  # marks the functions as Datasette hook implementations
+        hookimpl(asgi_wrapper)
         pm.register(module, name="papers_etl")
 
 

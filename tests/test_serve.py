@@ -159,7 +159,7 @@ def test_a_real_browser_sees_the_index_a_table_a_canned_query_and_the_dashboard(
         assert errors == [], (name, errors)
         seen[name] = page
 
-    assert "paper_summary" in seen["index"].content()
+    assert "paper_summary" in seen["index"].content() and "alembic_version" not in seen["index"].content()
     assert seen["table"].locator('a[href$="/papers/papers/1"]').count() >= 1  # paper_id links to the paper
     assert "One row per paper" in seen["table"].content()  # the dictionary's description
     canned = seen["canned-query"].content()
@@ -179,3 +179,16 @@ def test_the_dashboard_date_filter_narrows_the_charts(served, browser):
     assert page.locator("#date_start").input_value() == "2026-03-03"
     # One listing day is left: one bar in the per-day chart.
     assert page.locator("#chart-new-papers-per-day path[aria-roledescription='bar']").count() == 1
+
+
+def test_key_columns_are_hidden_from_table_pages_but_not_from_the_data(served, browser):
+    page, response, errors = _open(browser, f"{served}/papers/listings")
+    _screenshot(page, "listings")
+
+    assert response.status == 200 and errors == []
+    assert "_nocol=abstract_key" in page.url and "_nocol=title_key" in page.url
+    headers = page.locator("table.rows-and-columns th").all_inner_texts()
+    assert any("raw_title" in h for h in headers)
+    assert not any("abstract_key" in h or "title_key" in h for h in headers)
+    data = page.request.get(f"{served}/papers/listings.json?_shape=array&_size=1").json()
+    assert {"title_key", "abstract_key"} <= set(data[0])
