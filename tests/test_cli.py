@@ -171,6 +171,15 @@ def test_every_command_has_help_and_is_in_the_readme(runner, name, command):
     assert f"`{name}" in (PROJECT_ROOT / "README.md").read_text(encoding="utf-8"), f"{name} is not in the README"
 
 
+@pytest.mark.parametrize(("name", "command"), ALL_COMMANDS, ids=[name for name, _ in ALL_COMMANDS])
+def test_every_option_of_every_command_is_in_the_readme(name, command):
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    for param in command.params:
+        for option in [*param.opts, *param.secondary_opts]:
+            if option.startswith("--") and option != "--help":
+                assert f"`{option}" in readme or f" {option}" in readme, f"{name} {option} is not in the README"
+
+
 def test_the_readme_documents_every_exit_status():
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     for status in (EXIT_OK, EXIT_REJECTS, EXIT_USAGE, EXIT_FAILURE, EXIT_LOCKED):
