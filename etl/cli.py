@@ -219,7 +219,7 @@ class _RefusalLines(LoadProgress):
 
     def file_done(self, result: FileResult) -> None:
         if result.status == "refused" and not self.quiet:
-            click.echo(f"refused {result.message}", err=True)
+            click.echo(printable(f"refused {result.message}"), err=True)
 
 
 class _ProgressBar(_RefusalLines):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from . import dictionary
@@ -139,7 +140,7 @@ def dashboard(database: str) -> dict:
 def examples_dir() -> Path:
     """sql/examples of a source checkout, else the copy installed with the package."""
     checkout = PROJECT_ROOT / "sql" / "examples"
-    return checkout if checkout.is_dir() else Path(__file__).parent / "sql" / "examples"
+    return checkout if checkout.is_dir() else Path(str(resources.files("etl.sql"))) / "examples"
 
 
 def canned_queries(dialect: str = "sqlite") -> dict[str, dict]:
