@@ -459,7 +459,7 @@ def _load_parsed(job: _Job, parser: Parser, parsed: ParsedFile) -> FileResult:
     if parsed.digest_only:  # load --force of a file loaded before: compare, and reload only if it differs
         if parsed.digest == job.loaded.get(facts.sha256):
             return _unchanged(job, parsed)
-        with parser.here(facts, False, lambda count: None) as again:  # parses differently now: reload it
+        with parser.here(facts, False, lambda count, size: None) as again:  # parses differently now: reload it
             return _load_parsed(job, parser, again)
     counts = load.FileCounts()
     if job.dry_run:

@@ -239,8 +239,9 @@ def test_a_load_killed_at_any_point_then_rerun_equals_an_uninterrupted_load(
     killed, last = run_rows(engine)
     assert killed[1:3] == ("failed", load.INTERRUPTED_MESSAGE)
     assert last[1] == "partial"
-    shown = runner.invoke(main, ["runs", "show", str(killed[0]), "--db", db_url])
-    assert f"message: {load.INTERRUPTED_MESSAGE}" in shown.output
+    shown = runner.invoke(main, ["runs", "show", str(killed[0]), "--json", "--db", db_url])
+    assert (json.loads(shown.output)["status"], json.loads(shown.output)["message"]) == (
+        "failed", load.INTERRUPTED_MESSAGE)  # fmt: skip
 
 
 def test_a_load_killed_mid_file_leaves_no_row_of_that_file(db_url, captures, engine_of, processes):
