@@ -21,7 +21,6 @@ endpoint unreachable, folder not writable).
 from __future__ import annotations
 
 import contextlib
-import csv
 import dataclasses
 import datetime as dt
 import functools
@@ -38,12 +37,18 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Column, Table
-from rich.text import Text
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from sqlalchemy.engine import Engine
 
-from . import access, db, export, fetch, load, query, search
+from . import access, db, export, fetch, load, output, query, search
 from .errors import DateRangeError, EtlError, LockNotAcquired
 from .extract import DEFAULT_INCLUDE, Selection
 from .pipeline import FileResult, RunSummary, check_load, rebuild, run_load
@@ -266,6 +271,9 @@ def load_command(
     if as_json:
         click.echo(json.dumps({**summary.as_dict(), "exit_status": exit_status}, default=str))
     elif not quiet:
+        if summary.dry_run:
+            for line in dry_run_lines(summary):
+                click.echo(line)
         click.echo(summary_line(summary))
     elif exit_status == EXIT_REJECTS:  # -q prints errors only, and a scheduler's mail needs this one
         click.echo(rejects_line(summary), err=True)
@@ -281,6 +289,18 @@ def rejects_line(summary: RunSummary) -> str:
     )
 
 
+def dry_run_lines(summary: RunSummary) -> Iterator[str]:
+    """One line per file a dry run would load: its layout, listing date (and the rule that gave it),
+    records and new papers."""
+    for f in summary.files:
+        if f.status != "loaded":
+            continue
+        listed = f"listed on {f.listed_on} ({f.listed_on_source})" if f.listed_on else "no listing date"
+        yield printable(
+            f"would load {f.path}: {f.layout}, {listed}, {f.records} records, about {f.papers_inserted} new papers"
+        )
+
+
 class _RefusalLines(LoadProgress):
     """Off a terminal: name each refused file on stderr, one line each."""
 
@@ -293,7 +313,12 @@ class _RefusalLines(LoadProgress):
 
 
 class _ProgressBar(_RefusalLines):
-    """On a terminal: a bar over the files and a count of the records read (on stderr)."""
+    """On a terminal: a bar over the bytes of all the files, the time left, and the records read (on stderr).
+
+    Within a file, the bar moves by the text of the records parsed (a little short of the bytes: blank lines
+    and banners are not counted), and jumps to the file's end when it is done, so a run of a few large files
+    moves too.
+    """
 
     def __init__(self, console: Console):
         super().__init__(quiet=False)
@@ -301,29 +326,45 @@ class _ProgressBar(_RefusalLines):
         self.bar = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("files · {task.fields[records]} records"),
-            TimeElapsedColumn(),
+            DownloadColumn(),
+            TextColumn("· {task.fields[records]} records ·"),
+            TimeRemainingColumn(),
             console=console,
             transient=True,
         )
         self.task = self.bar.add_task("loading", total=None, records=0)
         self.records = 0
+        self.sizes: dict[str, int] = {}
+        self.done_bytes = 0  # the files finished
+        self.file_bytes = 0  # read of the current file
 
     def start(self, files) -> None:
-        self.bar.update(self.task, total=len(files))
+        self.sizes = {str(path): _size(path) for path in files}
+        self.bar.update(self.task, total=sum(self.sizes.values()))
 
     def file_started(self, path) -> None:
+        self.file_bytes = 0
         self.bar.update(self.task, description=printable(path.name, one_line=True)[-40:])
 
-    def records_read(self, count: int) -> None:
+    def records_read(self, count: int, size: int = 0) -> None:
         self.records += count
-        self.bar.update(self.task, records=self.records)
+        self.file_bytes += size
+        self.bar.update(self.task, records=self.records, completed=self.done_bytes + self.file_bytes)
 
     def file_done(self, result: FileResult) -> None:
         if result.status == "refused":
-            self.console.print(f"refused {printable(result.message, one_line=True)}", markup=False, highlight=False)
-        self.bar.advance(self.task)
+            self.console.print(
+                f"refused {printable(result.message or '', one_line=True)}", markup=False, highlight=False
+            )
+        self.done_bytes += self.sizes.get(result.path, self.file_bytes)
+        self.bar.update(self.task, completed=self.done_bytes)
+
+
+def _size(path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # vanished: it will be refused at its turn
+        return 0
 
 
 @contextmanager
@@ -344,7 +385,8 @@ def summary_line(summary: RunSummary) -> str:
         return (
             f"dry run, nothing written: {c['files_seen']} files ({c['files_loaded']} to load, "
             f"{c['files_skipped']} already loaded, {c['files_refused']} refused); {c['records_read']} records, "
-            f"{summary.rejects} rejects{ignored}"
+            f"about {c['papers_inserted']} new papers, {summary.duplicates} duplicates, {summary.rejects} rejects"
+            f"{ignored}"
         )
     unchanged = f", of which {summary.unchanged} unchanged" if summary.unchanged else ""
     return (
@@ -577,38 +619,38 @@ def db_current(db_url: str | None) -> None:
 @click.option(
     "--limit", default=20, show_default=True, type=click.IntRange(min=1), help="How many recent runs to list."
 )
+@output.format_options()
 @db_option
 @click.pass_context
 @reports_errors
-def runs_group(ctx: click.Context, limit: int, db_url: str | None) -> None:
+def runs_group(ctx: click.Context, limit: int, fmt: str, db_url: str | None) -> None:
     """List recent load runs with their counts (newest first)."""
     if ctx.invoked_subcommand is not None:
         return
     with _engine(db_url, read_only=True) as engine, db.database_errors(engine.url):
         rows = load.recent_runs(engine, limit) if _has_schema(engine) else []
-    table = Table("run", "started (UTC)", "status", "files seen", "loaded", "skipped", "refused",
-                  "records", "new papers", "updated", "rejected rec.", "rejected fields")  # fmt: skip
-    for r in rows:
-        table.add_row(
-            *map(_cell, (
-                r.run_id, _when(r.started_at), r.status, r.files_seen, r.files_loaded, r.files_skipped,
-                r.files_refused, r.records_read, r.papers_inserted, r.papers_updated, r.records_rejected,
-                r.fields_rejected,
-            ))
-        )  # fmt: skip
-    if not rows:
+    if not rows and fmt == "table":
         click.echo(f"no runs yet in {db.safe_url(engine.url)}; `papers-etl load PATH...` records one")
         return
-    Console(width=200).print(table)
+    output.write(RUN_COLUMNS, (tuple(getattr(r, c) for c in RUN_COLUMNS) for r in rows), fmt)
+
+
+RUN_COLUMNS = ("run_id", "started_at", "finished_at", "status", *load.RUN_COUNT_COLUMNS, "message")
+REJECT_COLUMNS = ("reject_id", "run_id", "level", "path", "line_no", "reason", "excerpt")
 
 
 @runs_group.command("show")
 @click.argument("run_id", metavar="RUN_ID|last")
+@output.format_options()
 @db_option
 @click.pass_context
 @reports_errors
-def runs_show(ctx: click.Context, run_id: str, db_url: str | None) -> None:
-    """Show one run (or the last one), its counts and every reject it recorded."""
+def runs_show(ctx: click.Context, run_id: str, fmt: str, db_url: str | None) -> None:
+    """Show one run (or the last one), its counts and every reject it recorded.
+
+    As a table: the run, then its rejects. --json: one object, the run's columns and "rejects" (an array);
+    --csv, --tsv, --nl: the rejects, one row each.
+    """
     if run_id != "last" and not run_id.isdigit():
         raise UsageFailure(f"{run_id!r} is not a run id; give a number (`papers-etl runs` lists them) or last")
     with _engine(_group_db_url(ctx, db_url), read_only=True) as engine, db.database_errors(engine.url):
@@ -620,16 +662,20 @@ def runs_show(ctx: click.Context, run_id: str, db_url: str | None) -> None:
     if run is None:
         what = "no run yet" if run_id == "last" else f"no run {run_id}"
         raise EtlFailure(f"{what} in {db.safe_url(engine.url)}; `papers-etl runs` lists the runs")
-    click.echo(f"run {run.run_id}: {run.status}, started {_when(run.started_at)}, finished {_when(run.finished_at)}")
-    if run.message:
-        click.echo(f"message: {printable(db.redact(run.message))}")
-    for name in load.RUN_COUNT_COLUMNS:
-        click.echo(f"  {name}: {getattr(run, name)}")
-    click.echo(f"rejects: {len(found)}")
-    for r in found:
-        where = f"{r.path}:{r.line_no}" if r.line_no else r.path
-        line = f"  [{r.level}] {where}: {r.reason}" + (f" | {r.excerpt}" if r.excerpt else "")
-        click.echo(printable(line, one_line=True))
+    rejects = [tuple(getattr(r, c) for c in REJECT_COLUMNS) for r in found]
+    if fmt == "json":
+        record = {c: output.json_value(output.normalise(c, getattr(run, c))) for c in RUN_COLUMNS}
+        record["rejects"] = [
+            {c: output.json_value(v) for c, v in zip(REJECT_COLUMNS, row, strict=True)} for row in rejects
+        ]
+        click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+        return
+    if fmt == "table":
+        output.write(("column", "value"), ((c, getattr(run, c)) for c in RUN_COLUMNS), fmt)
+        click.echo(f"rejects: {len(rejects)}")
+        if not rejects:
+            return
+    output.write(REJECT_COLUMNS, rejects, fmt)
 
 
 def _group_db_url(ctx: click.Context, db_url: str | None) -> str | None:
@@ -645,11 +691,6 @@ def _group_db_url(ctx: click.Context, db_url: str | None) -> str | None:
     return given[0][0] if given else db_url
 
 
-def _cell(value) -> Text:
-    """A table cell: untrusted text shown as is (no rich markup), control characters escaped."""
-    return Text(printable("NULL" if value is None else str(value), one_line=True))
-
-
 def _has_schema(engine) -> bool:
     """False for a database papers-etl has not created yet (read commands do not create it);
     SchemaRevisionError for one at another revision."""
@@ -657,10 +698,6 @@ def _has_schema(engine) -> bool:
         return False
     db.ensure_schema(engine)
     return True
-
-
-def _when(value: dt.datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "-"
 
 
 # --------------------------------------------------------------------------- analyst commands
@@ -675,54 +712,43 @@ class UsageFailure(EtlFailure):
 @main.command("search")
 @click.argument("terms")
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(min=1), help="How many matches.")
-@click.option("--json", "as_json", is_flag=True, help="Print the matches as a JSON array.")
+@output.format_options()
 @db_option
 @reports_errors
-def search_command(terms: str, limit: int, as_json: bool, db_url: str | None) -> None:
+def search_command(terms: str, limit: int, fmt: str, db_url: str | None) -> None:
     """Full-text search of titles and abstracts: papers with every word, best first.
 
     Words are stemmed (distilled finds distillation) and punctuation is ignored.
-    Prints each match's title, publication date and GitHub repository.
+    Prints each match's rank, paper_id, title, publication date and GitHub repository.
     """
     with _engine(db_url, read_only=True) as engine, db.database_errors(engine.url):
         matches = search.search(engine, terms, limit) if _has_schema(engine) else []
-    if as_json:
-        click.echo(json.dumps([_match_json(m) for m in matches], ensure_ascii=False, indent=2))
+    if not matches and fmt == "table":
+        click.echo(f"no paper matches {printable(repr(terms))}")
         return
-    if not matches:
-        click.echo(printable(f"no paper matches {terms!r}", one_line=True))
-        return
-    table = Table("#", "title", "published", "repository")
-    for m in matches:
-        table.add_row(*map(_cell, (m.rank, m.title, _or_dash(m.published_on), m.repo or "-")))
-    Console(width=200).print(table)
-
-
-def _match_json(match: search.Match) -> dict:
-    record = dataclasses.asdict(match)
-    record["published_on"] = match.published_on.isoformat() if match.published_on else None
-    return record
-
-
-def _or_dash(value) -> str:
-    return "-" if value is None else str(value)
+    columns = [f.name for f in dataclasses.fields(search.Match)]
+    output.write(columns, (dataclasses.astuple(m) for m in matches), fmt)
 
 
 @main.command("export")
 @click.argument("name")
 @click.option(
     "--format",
-    "fmt",
-    type=click.Choice(export.FORMATS),
-    default="csv",
-    show_default=True,
-    help="csv (with a header row) or jsonl (one JSON object per line).",
+    "legacy_format",
+    type=click.Choice(["csv", "jsonl"]),
+    help="Same as --csv or --nl (jsonl): kept for existing scripts.",
 )
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="File to write (default: standard output).")
+@output.format_options(default="csv")
+@click.option(
+    "--output", "-o", "output_path", type=click.Path(dir_okay=False), help="File to write (default: standard output)."
+)
 @db_option
 @reports_errors
-def export_command(name: str, fmt: str, output: str | None, db_url: str | None) -> None:
-    """Export a table or view (papers, paper_summary, ...) as CSV or JSON lines, streaming."""
+def export_command(name: str, legacy_format: str | None, fmt: str, output_path: str | None, db_url: str | None) -> None:
+    """Export a table or view (papers, paper_summary, ...), streaming: CSV by default, or --tsv, --json,
+    --nl, --table."""
+    if legacy_format:
+        fmt = {"csv": "csv", "jsonl": "nl"}[legacy_format]
     try:
         export.relation(name)
     except export.UnknownRelationError as exc:
@@ -730,24 +756,40 @@ def export_command(name: str, fmt: str, output: str | None, db_url: str | None) 
     with _engine(db_url, read_only=True) as engine, db.database_errors(engine.url):
         if not _has_schema(engine):
             raise EtlFailure(f"no tables yet in {db.safe_url(engine.url)}; `papers-etl load PATH...` creates them")
-        if output is None:
+        if output_path is None:
             count = export.export(engine, name, fmt, sys.stdout)
         else:
-            with export.atomic_output(output) as out:
+            with export.atomic_output(output_path) as out:
                 count = export.export(engine, name, fmt, out)
-    if output:
-        click.echo(printable(f"wrote {count} rows of {name} to {output}", one_line=True), err=True)
+    if output_path:
+        click.echo(printable(f"wrote {count} rows of {name} to {output_path}", one_line=True), err=True)
 
 
 @main.command("query")
-@click.argument("sql")
-@click.option("--csv", "as_csv", is_flag=True, help="Write every row as CSV (with a header) instead of a table.")
+@click.argument("sql", required=False)
+@click.option(
+    "--file",
+    "-f",
+    "sql_file",
+    type=click.File("r", encoding="utf-8"),
+    help="Read the statement from this file ('-': standard input) instead of the SQL argument.",
+)
+@click.option(
+    "-p",
+    "--param",
+    "params",
+    type=(str, str),
+    multiple=True,
+    metavar="NAME VALUE",
+    help="Value of the named parameter :NAME in the statement (repeat for each).",
+)
+@output.format_options()
 @click.option(
     "--max-rows",
     default=1000,
     show_default=True,
     type=click.IntRange(min=1),
-    help="Rows shown in the table (--csv writes them all).",
+    help="Rows shown in a table (the other formats write them all).",
 )
 @click.option(
     "--timeout",
@@ -759,21 +801,67 @@ def export_command(name: str, fmt: str, output: str | None, db_url: str | None) 
 )
 @db_option
 @reports_errors
-def query_command(sql: str, as_csv: bool, max_rows: int, timeout: float, db_url: str | None) -> None:
-    """Run one read-only SQL statement (SELECT ...) and print the result; statements that write are refused."""
-    with query.run_query(db_url, sql, timeout) as result:
-        if as_csv:
-            writer = csv.writer(sys.stdout, lineterminator="\n")
-            writer.writerow(result.columns)
-            writer.writerows(["" if v is None else v for v in row] for row in result.rows)
+def query_command(
+    sql: str | None,
+    sql_file,
+    params: tuple[tuple[str, str], ...],
+    fmt: str,
+    max_rows: int,
+    timeout: float,
+    db_url: str | None,
+) -> None:
+    """Run one read-only SQL statement (SELECT ...) and print the result; statements that write are refused.
+
+    SQL is the statement, or '-' to read it from standard input (or give --file). Named parameters
+    (:name) take their values from -p name value, always bound, never pasted into the SQL.
+    """
+    statement = _statement(sql, sql_file)
+    with query.run_query(db_url, statement, dict(params), timeout) as result:
+        if fmt != "table":
+            output.write(result.columns, result.rows, fmt)
             return
         rows = list(itertools.islice(result.rows, max_rows + 1))
-    table = Table(*(Column(header=_cell(name)) for name in result.columns))
-    for row in rows[:max_rows]:
-        table.add_row(*map(_cell, row))
-    Console(width=200).print(table)
+    output.write(result.columns, rows[:max_rows], fmt)
     more = " (more not shown: raise --max-rows or use --csv)" if len(rows) > max_rows else ""
     click.echo(f"{min(len(rows), max_rows)} rows{more}", err=True)
+
+
+def _statement(sql: str | None, sql_file) -> str:
+    if sql is not None and sql_file is not None:
+        raise click.UsageError("give the statement as SQL or with --file, not both")
+    if sql_file is not None:
+        return sql_file.read()
+    if sql is None:
+        raise click.UsageError("give a statement: papers-etl query \"SELECT ...\", or '-' or --file FILE to read one")
+    return sys.stdin.read() if sql == "-" else sql
+
+
+@main.command("serve")
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(1, 65535), help="Port on 127.0.0.1.")
+@db_option
+@reports_errors
+def serve_command(port: int, db_url: str | None) -> None:
+    """Open the SQLite database in Datasette on 127.0.0.1, read-only: every description of the data
+    dictionary, the example queries as canned queries, and a dashboard (/-/dashboards/papers).
+
+    Needs the serve extra: pip install 'papers-etl[serve]'. PostgreSQL: see the README for BI tools.
+    """
+    from . import serve
+
+    url = db.normalise_url(db.resolve_url(db_url))
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        raise UsageFailure(
+            f"{db.safe_url(url)}: papers-etl serve opens a SQLite file; for PostgreSQL use a BI tool "
+            '(README: "Dashboards on PostgreSQL")'
+        )
+    path = Path(url.database).expanduser()
+    if not path.is_file():
+        raise EtlFailure(f"no database file at {path}; `papers-etl load PATH...` creates one")
+    with _engine(db_url) as engine, db.database_errors(engine.url):
+        if not _has_schema(engine):
+            raise EtlFailure(f"no tables yet in {path}; `papers-etl load PATH...` creates them")
+    click.echo(f"serving {path} read-only at http://{serve.HOST}:{port}/ (dashboard: /-/dashboards/papers)", err=True)
+    serve.serve(path, port)
 
 
 @db_group.command("grant-readonly")

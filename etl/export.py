@@ -1,4 +1,4 @@
-"""Export one table or view as CSV or JSON lines, streaming (read only).
+"""Export one table or view, streaming (read only), in any format of ``etl.output``.
 
 Rows are fetched ``BATCH_ROWS`` at a time (a server-side cursor on PostgreSQL,
 SQLite's own row-by-row stepping there), so the whole result is never in memory.
@@ -8,9 +8,6 @@ exports of the same data are identical, on either engine.
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import json
 import os
 import stat
 from collections.abc import Iterator
@@ -21,10 +18,10 @@ from typing import TextIO
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from . import output
 from .errors import EtlError
 from .views import RELATIONS
 
-FORMATS = ("csv", "jsonl")
 BATCH_ROWS = 1000
 
 
@@ -59,36 +56,10 @@ def _byte_order(column: sa.Column, dialect: str):
 
 
 def export(engine: Engine, name: str, fmt: str, out: TextIO) -> int:
-    """Write a table or view to ``out`` as ``fmt`` (csv with a header row, or jsonl); return the row count."""
+    """Write a table or view to ``out`` in an ``etl.output`` format (csv, tsv, json, nl, table); return the
+    row count."""
     columns = [column.name for column in relation(name).columns]
-    writer = _csv_writer(out, columns) if fmt == "csv" else _jsonl_writer(out, columns)
-    count = 0
-    for row in stream_rows(engine, name):
-        writer(row)
-        count += 1
-    return count
-
-
-def _csv_writer(out: TextIO, columns: list[str]):
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    return lambda row: writer.writerow(["" if value is None else _text(value) for value in row])
-
-
-def _jsonl_writer(out: TextIO, columns: list[str]):
-    def write(row: sa.Row) -> None:
-        record = {name: _json_value(value) for name, value in zip(columns, row, strict=True)}
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
-
-    return write
-
-
-def _text(value) -> str:
-    return value.isoformat() if isinstance(value, dt.date) else str(value)
-
-
-def _json_value(value):
-    return value.isoformat() if isinstance(value, dt.date) else value
+    return output.write(columns, stream_rows(engine, name), fmt, out)
 
 
 class OutputError(EtlError):

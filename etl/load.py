@@ -895,3 +895,19 @@ def mark_abandoned_runs(engine: Engine) -> int:
             etl_runs.update().where(etl_runs.c.status == "running").values(status="failed", message=INTERRUPTED_MESSAGE)
         )
     return result.rowcount
+
+
+def known_keys(
+    engine: Engine, title_keys: Iterable[str], abstract_keys: Iterable[str], arxiv_ids: Iterable[str] = ()
+) -> tuple[set[str], set[str], set[str]]:
+    """Of the given deduplication keys and arXiv ids, those some stored listing already has (for a dry run's
+    estimate of new papers): indexed IN look-ups per 500 keys, read only."""
+    found: tuple[set[str], set[str], set[str]] = (set(), set(), set())
+    columns = (listings.c.title_key, listings.c.abstract_key, listings.c.arxiv_id)
+    with engine.connect() as conn:
+        for keys, column, known in zip((title_keys, abstract_keys, arxiv_ids), columns, found, strict=True):
+            pending = sorted(set(keys))
+            for start in range(0, len(pending), 500):
+                chunk = pending[start : start + 500]
+                known.update(conn.execute(sa.select(column).where(column.in_(chunk)).distinct()).scalars())
+    return found

@@ -44,7 +44,7 @@ PIPE_BYTES = 1 << 20  # what the pipe from the worker holds: the worker runs abo
 STOP_SECONDS = 5.0  # how long a stopping worker is waited for before it is killed
 DIGEST_VERSION = b"papers-etl parse digest 2"  # 2: capture facts (page URL, kind, capture time), card values
 
-RecordsRead = Callable[[int], None]
+RecordsRead = Callable[[int, int], None]  # (records, characters of their text): progress
 
 # The worker imports the very ``etl`` package this process runs, from its folder, whatever the
 # working directory, sys.path or installed copies say (``python -m etl.parse_worker`` found no
@@ -366,13 +366,13 @@ class Parser:
         while True:
             kind, *body = self._next_message()
             if kind == "sightings":
-                records_read(len(body[0]))
+                records_read(len(body[0]), sum(map(_text_size, body[0])))
                 yield from body[0]
             elif kind == "end":
                 problems, parsed.tally, parsed.digest = body
                 parsed.problems.extend(problems)
                 if ticket.digest_only:  # no sightings were sent: count them now
-                    records_read(parsed.tally.records)
+                    records_read(parsed.tally.records, 0)
                 return
             elif kind == "error":
                 raise body[0]
@@ -398,13 +398,27 @@ def _widen(fd: int) -> None:
             fcntl.fcntl(fd, set_size, PIPE_BYTES)
 
 
+def _text_size(sighting: Sighting) -> int:
+    """Characters of a record's text: how far into its file the parse has got, near enough for a progress
+    bar (len() is free; encoding to count bytes is not)."""
+    record = sighting.record
+    return (
+        len(record.raw_title)
+        + len(record.raw_abstract or "")
+        + len(record.raw_authors or "")
+        + len(record.raw_published or "")
+    )
+
+
 def _counted(sightings: Iterator[Sighting], records_read: RecordsRead, every: int = 200) -> Iterator[Sighting]:
-    count = 0
+    count = size = 0
     for count, sighting in enumerate(sightings, start=1):
+        size += _text_size(sighting)
         if count % every == 0:
-            records_read(every)
+            records_read(every, size)
+            size = 0
         yield sighting
-    records_read(count % every)
+    records_read(count % every, size)
 
 
 def _drain(items: Iterator) -> None:

@@ -41,6 +41,7 @@ from .records import LEVEL_FILE, Problem
 log = logging.getLogger(__name__)
 
 LOADED, SKIPPED, REFUSED = "loaded", "skipped", "refused"
+DRY_RUN_STATUSES = {LOADED: "would_load", SKIPPED: "already_loaded", REFUSED: "refused"}
 UNCHANGED_MESSAGE = "unchanged: parses exactly as at its earlier load, so nothing was rewritten"
 LOOKAHEAD_FILES = 16  # files handed to the parser ahead of their turn
 HASH_THREADS, HASH_AHEAD_FILES = 2, 64  # first passes (sha256) run in threads, this far ahead
@@ -56,6 +57,9 @@ class FileResult:
     records_rejected: int = 0
     fields_rejected: int = 0
     message: str | None = None
+    layout: str | None = None
+    listed_on: dt.date | None = None  # the listing date its pages got (or would get, in a dry run)
+    listed_on_source: str | None = None
 
 
 @dataclass
@@ -122,8 +126,15 @@ class RunSummary:
             "duplicates": self.duplicates,
             "rejects": self.rejects,
             "files_ignored": self.ignored,
-            "files": [asdict(f) for f in self.files],
+            "files": [self._file_dict(f) for f in self.files],
         }
+
+    def _file_dict(self, result: FileResult) -> dict:
+        record = asdict(result)
+        record["listed_on"] = result.listed_on.isoformat() if result.listed_on else None
+        if self.dry_run:  # what would happen, not what did
+            record["status"] = DRY_RUN_STATUSES[result.status]
+        return record
 
 
 class Progress:
@@ -135,8 +146,8 @@ class Progress:
     def file_started(self, path: Path) -> None:
         """A file is about to be read."""
 
-    def records_read(self, count: int) -> None:
-        """``count`` more records of the current file were parsed."""
+    def records_read(self, count: int, size: int = 0) -> None:
+        """``count`` more records of the current file were parsed, ``size`` characters of text in all."""
 
     def file_done(self, result: FileResult) -> None:
         """A file was loaded, skipped or refused."""
@@ -153,6 +164,7 @@ class _Job:
     progress: Progress
     loaded: dict[str, str | None]  # sha256 -> parse digest of the files loaded (kept up to date by the run)
     writer: load.RunWriter | None = None  # None for a dry run, which writes nothing
+    dry_run_keys: _SeenKeys | None = None  # a dry run: the deduplication keys seen so far (estimate of new papers)
 
     @property
     def dry_run(self) -> bool:
@@ -235,7 +247,9 @@ def check_load(
     """
     found = _discover(engine, paths, selection)
     summary = RunSummary(run_id=None, dry_run=True, ignored=found.ignored)
-    job = _Job(engine, None, listed_on, force, progress or Progress(), _loaded_files_read_only(engine))
+    loaded = _loaded_files_read_only(engine)
+    seen = _SeenKeys(engine if _has_tables(engine) else None)
+    job = _Job(engine, None, listed_on, force, progress or Progress(), loaded, dry_run_keys=seen)
     with Parser(listed_on, in_process=True) as parser:  # nothing to overlap with: parse here
         _process_all(job, found.entries, summary.files.append, parser)
     summary.status = summary.final_status()
@@ -323,6 +337,57 @@ def _loaded_files_read_only(engine: Engine) -> dict[str, str | None]:
     if current != head_revision():
         ensure_schema(engine)  # raises SchemaRevisionError with the fix (a database at head returned above)
     return _loaded_files(engine)
+
+
+def _has_tables(engine: Engine) -> bool:
+    """A dry run reads stored keys only from a database that has papers-etl's tables."""
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and (not database or database == ":memory:" or not Path(database).exists()):
+        return False
+    return current_revision(engine) is not None
+
+
+class _SeenKeys:
+    """A dry run's estimate of the papers a load would insert: sightings whose arXiv id, or without one whose
+    title key and abstract key (the deduplication's blocking keys), neither a stored listing nor an earlier
+    sighting of the run has.
+    A dry run does not cluster, so two sightings whose keys differ but that the load would find to be the
+    same paper (a retitled abstract) count twice: the load can insert fewer."""
+
+    def __init__(self, engine: Engine | None):
+        self.engine = engine
+        self.titles: set[str] = set()
+        self.abstracts: set[str] = set()
+        self.ids: set[str] = set()
+
+    def new_papers(self, sightings: Iterable) -> int:
+        papers = [s.paper for s in sightings]
+        stored: tuple[set[str], set[str], set[str]] = (set(), set(), set())
+        if self.engine is not None:
+            with database_errors(self.engine.url):
+                stored = load.known_keys(
+                    self.engine,
+                    (p.title_key for p in papers),
+                    (p.abstract_key for p in papers if p.abstract_key),
+                    (p.arxiv_id for p in papers if p.arxiv_id),
+                )
+        stored_titles, stored_abstracts, stored_ids = stored
+        new = 0
+        for paper in papers:
+            if paper.arxiv_id:  # an id decides alone (etl.dedup)
+                known = paper.arxiv_id in self.ids or paper.arxiv_id in stored_ids
+                self.ids.add(paper.arxiv_id)
+            else:
+                known = paper.title_key in self.titles or paper.title_key in stored_titles
+                abstract_key = paper.abstract_key
+                known = known or bool(
+                    abstract_key and (abstract_key in self.abstracts or abstract_key in stored_abstracts)
+                )
+            new += not known
+            self.titles.add(paper.title_key)
+            if paper.abstract_key:
+                self.abstracts.add(paper.abstract_key)
+        return new
 
 
 # --------------------------------------------------------------------------- planning ahead
@@ -439,12 +504,11 @@ def _load_parsed(job: _Job, parser: Parser, parsed: ParsedFile) -> FileResult:
     if parsed.digest_only:  # load --force of a file loaded before: compare, and reload only if it differs
         if parsed.digest == job.loaded.get(facts.sha256):
             return _unchanged(job, parsed)
-        with parser.here(facts, False, lambda count: None) as again:  # parses differently now: reload it
+        with parser.here(facts, False, lambda count, size: None) as again:  # parses differently now: reload it
             return _load_parsed(job, parser, again)
     counts = load.FileCounts()
     if job.dry_run:
-        for _ in parsed.sightings:
-            pass
+        counts.papers_inserted = job.dry_run_keys.new_papers(parsed.sightings)
     else:
         source = load.SourceFile(
             path=str(facts.path),
@@ -478,7 +542,12 @@ def _load_parsed(job: _Job, parser: Parser, parsed: ParsedFile) -> FileResult:
         papers_updated=counts.papers_updated,
         records_rejected=parsed.tally.records_rejected,
         fields_rejected=parsed.tally.fields_rejected + len(counts.disagreements),
+        **_listing_facts(parsed),
     )
+
+
+def _listing_facts(parsed: ParsedFile) -> dict:
+    return {"layout": parsed.layout, "listed_on": parsed.listing.value, "listed_on_source": parsed.listing.source}
 
 
 def _unchanged(job: _Job, parsed: ParsedFile) -> FileResult:
@@ -494,4 +563,5 @@ def _unchanged(job: _Job, parsed: ParsedFile) -> FileResult:
         records_rejected=parsed.tally.records_rejected,
         fields_rejected=parsed.tally.fields_rejected,
         message=UNCHANGED_MESSAGE,
+        **_listing_facts(parsed),
     )

@@ -87,7 +87,7 @@ class QueryResult:
     rows: Iterator[tuple]
 
 
-Executor = Callable[[str], QueryResult]
+Executor = Callable[[str, dict[str, str]], QueryResult]
 
 
 def first_keyword(sql: str) -> str:
@@ -108,9 +108,37 @@ def check_reads(sql: str) -> None:
         )
 
 
+# A quoted literal or identifier, a comment, a ::cast, or a named parameter (group 1).
+_SQL_TOKENS = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|/\*.*?\*/|::|(?<![\w:]):(\w+)""", re.DOTALL)
+
+
+def parameter_names(sql: str) -> list[str]:
+    """The named parameters (``:name``) of a statement, in order, once each; none in literals or comments."""
+    names = [m[1] for m in _SQL_TOKENS.finditer(sql) if m[1]]
+    return list(dict.fromkeys(names))
+
+
+def _pyformat(sql: str) -> str:
+    """:name as psycopg's %(name)s, and every % doubled (psycopg reads % anywhere in the text)."""
+    sql = sql.replace("%", "%%")
+    return _SQL_TOKENS.sub(lambda m: f"%({m[1]})s" if m[1] else m[0], sql)
+
+
+def check_parameters(sql: str, params: dict[str, str]) -> None:
+    """QueryError naming any parameter the statement uses but was not given, or given but not used."""
+    names = parameter_names(sql)
+    missing = [n for n in names if n not in params]
+    unused = [n for n in params if n not in names]
+    if missing:
+        shown = " ".join(f"-p {n} VALUE" for n in missing)
+        raise QueryError(f"the statement needs a value for {', '.join(':' + n for n in missing)}: give {shown}")
+    if unused:
+        raise QueryError(f"the statement has no parameter {', '.join(':' + n for n in unused)}")
+
+
 @contextmanager
 def read_only_connection(url: str | None, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> Iterator[Executor]:
-    """An ``execute(sql) -> QueryResult`` function on a connection that cannot write, whose
+    """An ``execute(sql, params) -> QueryResult`` function on a connection that cannot write, whose
     statements stop after ``timeout`` seconds (0: never) or on Ctrl-C."""
     parsed = db.normalise_url(db.resolve_url(url))
     opener = _sqlite_read_only if parsed.get_backend_name() == "sqlite" else _postgres_read_only
@@ -119,14 +147,19 @@ def read_only_connection(url: str | None, timeout: float = DEFAULT_TIMEOUT_SECON
 
 
 @contextmanager
-def run_query(url: str | None, sql: str, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> Iterator[QueryResult]:
-    """Check and run one reading statement; its rows can be read while the context is open.
+def run_query(
+    url: str | None, sql: str, params: dict[str, str] | None = None, timeout: float = DEFAULT_TIMEOUT_SECONDS
+) -> Iterator[QueryResult]:
+    """Check and run one reading statement, its ``:name`` parameters bound to ``params``; its rows can be
+    read while the context is open.
 
     QueryTimedOut after ``timeout`` seconds (0: no limit), QueryCancelled on Ctrl-C."""
     check_reads(sql)
+    params = params or {}
+    check_parameters(sql, params)
     try:
         with read_only_connection(url, timeout) as execute:
-            yield execute(sql)
+            yield execute(sql, params)
     except KeyboardInterrupt:
         raise QueryCancelled(CANCELLED) from None
 
@@ -152,7 +185,7 @@ def _sqlite_read_only(url: URL, timeout: float) -> Iterator[Executor]:
     conn.set_progress_handler(stop, PROGRESS_STEPS)
     try:
         with stop.on_ctrl_c():
-            yield lambda sql: _sqlite_execute(conn, sql, stop)
+            yield lambda sql, params=None: _sqlite_execute(conn, sql, stop, params or {})
     finally:
         conn.close()
 
@@ -200,9 +233,9 @@ def _sqlite_authorizer(action: int, arg1, arg2, _db_name, _trigger) -> int:
     return sqlite3.SQLITE_DENY
 
 
-def _sqlite_execute(conn: sqlite3.Connection, sql: str, stop: _SqliteStop) -> QueryResult:
+def _sqlite_execute(conn: sqlite3.Connection, sql: str, stop: _SqliteStop, params: dict[str, str]) -> QueryResult:
     try:
-        cursor = conn.execute(sql)
+        cursor = conn.execute(sql, params) if params else conn.execute(sql)
     except sqlite3.ProgrammingError as exc:
         raise QueryRefused(f"query refused: {exc} (run one statement)") from None
     except sqlite3.DatabaseError as exc:
@@ -225,7 +258,7 @@ def _postgres_read_only(url: URL, timeout: float) -> Iterator[Executor]:
         conn: psycopg.Connection = raw.driver_connection
         try:
             conn.read_only = True  # every transaction on it starts with BEGIN READ ONLY
-            yield lambda sql: _postgres_execute(conn, sql, timeout)
+            yield lambda sql, params=None: _postgres_execute(conn, sql, timeout, params or {})
         finally:
             conn.rollback()
             conn.read_only = False
@@ -234,15 +267,17 @@ def _postgres_read_only(url: URL, timeout: float) -> Iterator[Executor]:
         engine.dispose()
 
 
-def _postgres_execute(conn: psycopg.Connection, sql: str, timeout: float) -> QueryResult:
+def _postgres_execute(conn: psycopg.Connection, sql: str, timeout: float, params: dict[str, str]) -> QueryResult:
     import psycopg  # here, not at start-up: a SQLite user or a load never needs it
 
+    if params:
+        sql = _pyformat(sql)
     cursor = conn.cursor()
     try:
         # For this transaction only (the connection goes back to a pool); 0 means no limit.
         cursor.execute("SELECT set_config('statement_timeout', %s, true)", [f"{int(timeout * 1000)}ms"])
         # prepare=True sends it through the extended protocol, which takes one statement only.
-        cursor.execute(sql, prepare=True)
+        cursor.execute(sql, params or None, prepare=True)
     except psycopg.errors.QueryCanceled as exc:
         conn.rollback()
         if "statement timeout" in str(exc):

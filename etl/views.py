@@ -21,12 +21,16 @@ paper_summary = Table(
     view_metadata,
     Column("paper_id", Integer, primary_key=True),
     Column("title", Text),
+    Column("abstract", Text),
     Column("published_on", Date),
     Column("author_count", Integer),
     Column("repo", Text),
+    Column("has_code", Integer),
     Column("github_repo_count", Integer),
     Column("link_count", Integer),
     Column("times_listed", Integer),
+    Column("days_listed", Integer),
+    Column("best_position", Integer),
     Column("first_listed_on", Date),
     Column("last_listed_on", Date),
 )
@@ -56,6 +60,17 @@ listing_days = Table(
     Column("listed_on", Date, primary_key=True),
     Column("papers_listed", Integer),
     Column("new_papers", Integer),
+)
+
+listing_months = Table(
+    "listing_months",
+    view_metadata,
+    Column("month", Date, primary_key=True),
+    Column("papers_first_listed", Integer),
+    Column("papers_listed", Integer),
+    Column("listings", Integer),
+    Column("papers_with_code", Integer),
+    Column("code_share", Float),
 )
 
 author_count_distribution = Table(

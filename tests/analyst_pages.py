@@ -66,21 +66,24 @@ def day(month: int, day_: int, year: int = 2026) -> dt.date:
 
 # Expected rows, keyed by paper letter where the view has one row per paper.
 PAPER_SUMMARY = {
-    # letter: (published_on, author_count, repo, github_repo_count, link_count, times_listed, first, last)
-    "A": (day(2, 27), 6, "fastgen/four-steps", 1, 1, 3, day(3, 2), day(3, 3)),
-    "B": (day(2, 28), 3, "tab-lab/sparsemix", 2, 2, 2, day(3, 2), day(3, 4)),
-    "C": (day(1, 15), 12, None, 0, 1, 1, day(3, 2), day(3, 2)),
-    "D": (day(3, 1), 3, "fastgen/four-steps", 1, 1, 1, day(3, 3), day(3, 3)),
-    "E": (day(12, 30, 2025), 1, None, 0, 0, 1, day(3, 3), day(3, 3)),
-    "H": (day(2, 3), 2, None, 0, 0, 1, day(3, 3), day(3, 3)),
-    "F": (None, None, "sound-ai/no-codebook", 1, 1, 1, day(3, 4), day(3, 4)),
-    "G": (None, None, None, 0, 0, 1, None, None),
+    # letter: (published_on, author_count, repo, has_code, github_repo_count, link_count, times_listed,
+    #          days_listed, best_position, first_listed_on, last_listed_on)
+    "A": (day(2, 27), 6, "fastgen/four-steps", 1, 1, 1, 3, 2, 1, day(3, 2), day(3, 3)),
+    "B": (day(2, 28), 3, "tab-lab/sparsemix", 1, 2, 2, 2, 2, 1, day(3, 2), day(3, 4)),
+    "C": (day(1, 15), 12, None, 0, 0, 1, 1, 1, 3, day(3, 2), day(3, 2)),
+    "D": (day(3, 1), 3, "fastgen/four-steps", 1, 1, 1, 1, 1, 2, day(3, 3), day(3, 3)),
+    "E": (day(12, 30, 2025), 1, None, 0, 0, 0, 1, 1, 3, day(3, 3), day(3, 3)),
+    "H": (day(2, 3), 2, None, 0, 0, 0, 1, 1, 4, day(3, 3), day(3, 3)),
+    "F": (None, None, "sound-ai/no-codebook", 1, 1, 1, 1, 1, 2, day(3, 4), day(3, 4)),
+    "G": (None, None, None, 0, 0, 0, 1, 0, 2, None, None),
 }
+ABSTRACTS = {"A": A[1], "B": B[1], "C": C[1], "D": D[1], "E": E[1], "F": F[1], "G": G[1], "H": H[1]}
 MONTHLY_PUBLICATIONS = [
     (day(12, 1, 2025), 1, 0, 0.0),
     (day(1, 1), 1, 0, 0.0),
     (day(2, 1), 3, 2, 2 / 3),
     (day(3, 1), 1, 1, 1.0),
+    (None, 2, 1, 0.5),  # F and G have no publication date
 ]
 GITHUB_REPOSITORIES = [
     ("fastgen/four-steps", "https://github.com/fastgen/four-steps", 2, day(2, 27), day(3, 3)),
@@ -88,6 +91,8 @@ GITHUB_REPOSITORIES = [
     ("tab-lab/sparsemix", "https://github.com/tab-lab/sparsemix", 1, day(2, 28), day(3, 4)),
     ("tab-lab/sparsemix-data", "https://github.com/tab-lab/sparsemix-data", 1, day(2, 28), day(3, 4)),
 ]
+# March: A B C D E H F first listed (7), 9 listings, A B D F have code; undated (trending) page: A and G, G new.
+LISTING_MONTHS = [(day(3, 1), 7, 7, 9, 4, 4 / 7), (None, 1, 2, 2, 1, 0.5)]
 LISTING_DAYS = [(day(3, 2), 3, 3), (day(3, 3), 4, 3), (day(3, 4), 2, 1)]
 AUTHOR_COUNT_DISTRIBUTION = [(1, 1), (2, 1), (3, 2), (6, 1), (12, 1), (None, 2)]
 

@@ -139,16 +139,18 @@ def test_runs_lists_recent_runs_and_show_lists_rejects(runner, db_url, page_dir)
     runner.invoke(main, ["load", "--db", db_url, str(folder)])
     runner.invoke(main, ["load", "--db", db_url, str(folder)])
 
-    listed = runner.invoke(main, ["runs", "--db", db_url])
+    listed = runner.invoke(main, ["runs", "--table", "--db", db_url], env={"COLUMNS": "250"})
     assert listed.exit_code == 0, listed.output
     run_lines = [line for line in listed.output.splitlines() if re.match(r"^│ \d", line)]
     assert [line.split("│")[1].strip() for line in run_lines] == ["2", "1"]
-    assert [line.split("│")[3].strip() for line in run_lines] == ["partial", "partial"]
+    assert [line.split("│")[4].strip() for line in run_lines] == ["partial", "partial"]
 
-    shown = runner.invoke(main, ["runs", "show", "1", "--db", db_url])
+    shown = runner.invoke(main, ["runs", "show", "1", "--json", "--db", db_url])
     assert shown.exit_code == 0, shown.output
-    assert "files_refused: 1" in shown.output
-    assert f"[file] {folder / 'b.txt'}:1: unknown layout" in shown.output
+    run = json.loads(shown.output)
+    assert (run["run_id"], run["files_refused"], run["status"]) == (1, 1, "partial")
+    assert [(r["level"], r["path"], r["line_no"]) for r in run["rejects"]] == [("file", str(folder / "b.txt"), 1)]
+    assert run["rejects"][0]["reason"].startswith("unknown layout")
 
     missing = runner.invoke(main, ["runs", "show", "99", "--db", db_url])
     assert missing.exit_code == EXIT_FAILURE and "no run 99" in missing.output
@@ -170,6 +172,15 @@ def test_every_command_has_help_and_is_in_the_readme(runner, name, command):
     result = runner.invoke(main, [*name.split()[1:], "--help"])
     assert result.exit_code == 0 and "Usage:" in result.output
     assert f"`{name}" in (PROJECT_ROOT / "README.md").read_text(encoding="utf-8"), f"{name} is not in the README"
+
+
+@pytest.mark.parametrize(("name", "command"), ALL_COMMANDS, ids=[name for name, _ in ALL_COMMANDS])
+def test_every_option_of_every_command_is_in_the_readme(name, command):
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    for param in command.params:
+        for option in [*param.opts, *param.secondary_opts]:
+            if option.startswith("--") and option != "--help":
+                assert f"`{option}" in readme or f" {option}" in readme, f"{name} {option} is not in the README"
 
 
 def test_the_readme_documents_every_exit_status():
@@ -206,7 +217,7 @@ def test_the_readme_first_command_loads_the_examples_cleanly(runner, db_url):
 def test_runs_on_a_new_database_says_so_and_creates_no_schema(runner, db_url):
     if db_url.startswith("sqlite"):
         Path(db_url.removeprefix("sqlite:///")).touch()  # an empty database (a missing file is refused)
-    result = runner.invoke(main, ["runs", "--db", db_url])
+    result = runner.invoke(main, ["runs", "--table", "--db", db_url])
 
     assert result.exit_code == 0, result.output
     assert "no runs yet" in result.output
@@ -278,9 +289,11 @@ def test_quiet_names_a_run_with_rejects_in_one_line_and_runs_show_last_shows_it(
     assert loaded.stderr == (
         "run 2 finished with rejects: 1 files refused, 0 records or fields rejected; see `papers-etl runs show 2`\n"
     )
-    last = runner.invoke(main, ["runs", "show", "last", "--db", db_url])
-    assert last.exit_code == EXIT_OK and last.output.startswith("run 2: partial")
-    assert f"[file] {folder / 'b.txt'}: the file is empty" in last.output
+    last = runner.invoke(main, ["runs", "show", "last", "--json", "--db", db_url])
+    shown = json.loads(last.output)
+    assert last.exit_code == EXIT_OK and (shown["run_id"], shown["status"]) == (2, "partial")
+    assert [(r["level"], r["path"]) for r in shown["rejects"]] == [("file", str(folder / "b.txt"))]
+    assert shown["rejects"][0]["reason"].startswith("the file is empty")
 
 
 def test_verbose_logs_each_file_and_debug_logs_sql(runner, db_url, page_dir):
@@ -311,14 +324,16 @@ def test_parse_process_option_chooses_where_files_are_parsed(runner, db_url, pag
     assert "1 records, 1 new papers" in here.output and "1 records, 1 new papers" in worker.output
 
 
-def test_a_terminal_gets_a_progress_bar_of_files_and_records(runner, db_url, page_dir):
+def test_a_terminal_gets_a_progress_bar_of_bytes_records_and_time_left(runner, db_url, page_dir):
     folder = page_dir({"a.txt": daily_page("Mar 12", [WAVELETS, GARDENS]), "b.txt": compact_page([WAVELETS])})
+    total = sum(path.stat().st_size for path in folder.iterdir())
 
     on_terminal = runner.invoke(main, ["load", "--db", db_url, str(folder)], env={"TTY_COMPATIBLE": "1"})
     off_terminal = runner.invoke(main, ["load", "--force", "--db", db_url, str(folder)])
 
     assert on_terminal.exit_code == EXIT_OK, on_terminal.output
-    assert "2/2" in on_terminal.stderr and "files · 3 records" in on_terminal.stderr
+    assert f"{total}/{total} bytes" in on_terminal.stderr and "· 3 records ·" in on_terminal.stderr
+    assert re.search(r"\d+:\d\d:\d\d|-:--:--", on_terminal.stderr)  # the time left
     assert summary(on_terminal.stdout)["loaded"] == "2"
     assert off_terminal.stderr == ""
 
@@ -416,3 +431,36 @@ def test_db_upgrade_validates_the_revision(runner, db_url):
     assert down.exit_code == EXIT_FAILURE
     assert f"is at revision {head}, after 0003: `db upgrade` only moves forward" in down.stderr
     assert "alembic downgrade 0003" in down.stderr
+
+
+@pytest.mark.parametrize("parse_process", [False, True])
+def test_the_progress_bar_counts_bytes_across_files_and_moves_within_a_file(tmp_path, page_dir, parse_process):
+    import io
+
+    from pages import write_big_daily_page
+    from rich.console import Console
+
+    from etl import cli
+    from etl.pipeline import run_load
+
+    folder = page_dir({"a.txt": compact_page([WAVELETS, GARDENS]), "c.txt": "not a page"})
+    big = folder / "b-2026-03-12.txt"
+    write_big_daily_page(big, 2)
+    sizes = {path.name: path.stat().st_size for path in folder.iterdir()}
+    screen = io.StringIO()
+    bar = cli._ProgressBar(Console(file=screen, force_terminal=True, width=120))
+    seen: list[float] = []
+    read = bar.records_read
+    bar.records_read = lambda count, size=0: (read(count, size), seen.append(bar.bar.tasks[0].completed))
+    engine = db.create_engine(f"sqlite:///{tmp_path / 'papers.db'}")
+
+    with bar.bar:
+        run_load(engine, [folder], parse_process=parse_process, progress=bar)
+    engine.dispose()
+
+    task = bar.bar.tasks[0]
+    assert task.total == task.completed == sum(sizes.values())
+    inside_big = [c for c in seen if sizes["a.txt"] < c < sizes["a.txt"] + sizes["b-2026-03-12.txt"]]
+    assert len(inside_big) >= 3, "the bar should move while the big file loads, not only when it is done"
+    assert task.fields["records"] > 1000
+    assert "refused" in screen.getvalue()

@@ -29,8 +29,13 @@ def loaded(request, tmp_path, page_dir):
     yield from ap.loaded_engines(request, tmp_path, page_dir)
 
 
+# Values for the examples' named parameters (papers-etl query -p NAME VALUE; canned queries of papers-etl serve).
+PARAMETERS = {"terms": "diffusion distillation", "from": "2026-03-03", "to": "2026-03-31"}
+
+
 def run(engine, sql: str) -> tuple[list[str], list[tuple]]:
-    with query.run_query(engine.url.render_as_string(hide_password=False), sql) as result:
+    params = {name: PARAMETERS[name] for name in query.parameter_names(sql)}
+    with query.run_query(engine.url.render_as_string(hide_password=False), sql, params) as result:
         return result.columns, [tuple(_comparable(v) for v in row) for row in result.rows]
 
 

@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 from conftest import PROJECT_ROOT, _postgres_url, scalar
 
-from etl import db, export
+from etl import db, export, output
 from etl.cli import EXIT_BROKEN_PIPE, EXIT_FAILURE, EXIT_USAGE, main
 from etl.schema import papers
 from etl.views import RELATIONS
@@ -56,7 +56,7 @@ def test_jsonl_export_to_a_file(runner, db_url, page_dir, tmp_path):
 def test_every_view_exports_the_same_bytes_from_both_engines(loaded):
     for name in ("paper_summary", "monthly_publications", "github_repositories", "listing_days",
                  "author_count_distribution", "paper_links"):  # fmt: skip
-        for fmt in export.FORMATS:
+        for fmt in output.FORMATS:
             outputs = {}
             for engine_name, engine in loaded.items():
                 out = io.StringIO()
@@ -135,7 +135,7 @@ def test_export_never_holds_the_whole_result_in_memory(engine):
 
     tracemalloc.start()
     try:
-        written = export.export(engine, "papers", "jsonl", sink)
+        written = export.export(engine, "papers", "nl", sink)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

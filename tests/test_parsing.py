@@ -41,12 +41,13 @@ def digest_of(path, listed_on=None) -> str:
 
 def received(parser: Parser, ticket):
     """What receiving one file gives: its parse, or the error that refused it."""
-    counted = []
+    counted, sizes = [], []
     try:
-        with parser.receive(ticket, counted.append) as parsed:
+        with parser.receive(ticket, lambda count, size: (counted.append(count), sizes.append(size))) as parsed:
             sightings = list(parsed.sightings)
             problems, tally, digest = parsed.problems, parsed.tally, parsed.digest
-            return (parsed.layout, parsed.listing, sightings, problems, tally, digest, sum(counted))
+            # The text size (progress) is the same whichever process parsed: part of what is compared.
+            return (parsed.layout, parsed.listing, sightings, problems, tally, digest, sum(counted), sum(sizes))
     except InputError as exc:
         return (type(exc), str(exc), exc.line_no)
 
@@ -78,7 +79,7 @@ def test_digest_only_counts_the_records_and_sends_no_sighting(pages):
     facts = fingerprint(pages[0])
     for in_process in (True, False):
         with Parser(None, in_process=in_process) as parser:
-            layout, _, sightings, _, tally, digest, counted = outcome(parser, facts, digest_only=True)
+            layout, _, sightings, _, tally, digest, counted, _ = outcome(parser, facts, digest_only=True)
         assert (layout, sightings, tally.records, counted) == ("daily_meta", [], 2, 2)
         assert digest == digest_of(pages[0])
 

@@ -227,8 +227,9 @@ def test_a_load_killed_at_any_point_then_rerun_equals_an_uninterrupted_load(
     killed, last = run_rows(engine)
     assert killed[1:3] == ("failed", load.INTERRUPTED_MESSAGE)
     assert last[1] == "partial"
-    shown = runner.invoke(main, ["runs", "show", str(killed[0]), "--db", db_url])
-    assert f"message: {load.INTERRUPTED_MESSAGE}" in shown.output
+    shown = runner.invoke(main, ["runs", "show", str(killed[0]), "--json", "--db", db_url])
+    assert (json.loads(shown.output)["status"], json.loads(shown.output)["message"]) == (
+        "failed", load.INTERRUPTED_MESSAGE)  # fmt: skip
 
 
 def test_a_load_killed_mid_file_leaves_no_row_of_that_file(db_url, captures, engine_of, processes):
@@ -584,7 +585,10 @@ def test_dry_run_writes_nothing_and_creates_no_sqlite_file(runner, tmp_path, cap
     assert result.exit_code == EXIT_REJECTS, result.output
     assert result.stdout.strip().splitlines()[-1] == (
         f"dry run, nothing written: 3 files (2 to load, 0 already loaded, 1 refused); {BATCH * 2 + 204} records, "
-        f"{field_rejects(BATCH * 2 + 200)} rejects"
+        f"about {BATCH * 2 + 202} new papers, 2 duplicates, {field_rejects(BATCH * 2 + 200)} rejects"
+    )
+    assert f"would load {captures / '2026-03-01-daily.txt'}: daily_meta, listed on 2026-03-01 (file_name), " in (
+        result.stdout
     )
     assert not target.exists() and list(target.parent.glob(f"{target.name}*")) == []
 
@@ -601,6 +605,23 @@ def test_dry_run_on_a_loaded_database_changes_nothing(runner, db_url, captures, 
     report = json.loads(result.stdout)
     assert (report["dry_run"], report["run_id"], report["files_loaded"], report["files_skipped"]) == (True, None, 1, 2)
     assert (snapshot(engine), run_rows(engine)) == (before, runs_before)
+
+
+def test_dry_run_json_says_what_would_happen_to_each_file_and_matches_the_load(runner, db_url, captures, page_dir):
+    dry = json.loads(runner.invoke(main, ["load", "--dry-run", "--json", "--db", db_url, str(captures)]).stdout)
+    real = json.loads(runner.invoke(main, ["load", "--json", "--db", db_url, str(captures)]).stdout)
+    page_dir({"2026-03-04.txt": compact_page([LANTERN, WAVELETS])})
+    dry_again = json.loads(runner.invoke(main, ["load", "--dry-run", "--json", "--db", db_url, str(captures)]).stdout)
+    real_again = json.loads(runner.invoke(main, ["load", "--json", "--db", db_url, str(captures)]).stdout)
+
+    assert [(f["status"], f["listed_on"], f["listed_on_source"]) for f in dry["files"]] == [
+        ("would_load", "2026-03-01", "file_name"), ("would_load", "2026-03-02", "file_name"), ("refused", None, None)
+    ]  # fmt: skip
+    assert [f["status"] for f in real["files"]] == ["loaded", "loaded", "refused"]
+    assert (dry["papers_inserted"], dry["duplicates"]) == (real["papers_inserted"], real["duplicates"]) == (
+        BATCH * 2 + 202, 2)  # fmt: skip
+    assert [f["status"] for f in dry_again["files"]] == ["already_loaded", "already_loaded", "refused", "would_load"]
+    assert dry_again["papers_inserted"] == real_again["papers_inserted"] == 1  # LANTERN; WAVELETS is stored
 
 
 def test_dry_run_on_a_new_database_creates_no_schema(runner, db_url, captures, engine_of):

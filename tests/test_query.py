@@ -39,7 +39,7 @@ def table_cells(output: str) -> list[list[str]]:
 
 
 def test_query_prints_a_result_table(runner, loaded_url):
-    result = runner.invoke(main, ["query", "--db", loaded_url,
+    result = runner.invoke(main, ["query", "--db", loaded_url, "--table",
                                   "SELECT author_count, papers FROM author_count_distribution ORDER BY papers DESC, "
                                   "author_count NULLS LAST LIMIT 3"])  # fmt: skip
 
@@ -57,7 +57,8 @@ def test_query_csv_writes_every_row_with_a_header(runner, loaded_url):
 
 
 def test_max_rows_caps_the_table_and_says_so(runner, loaded_url):
-    result = runner.invoke(main, ["query", "--db", loaded_url, "--max-rows", "2", "SELECT title FROM papers"])
+    sql = "SELECT paper_id FROM papers"
+    result = runner.invoke(main, ["query", "--db", loaded_url, "--table", "--max-rows", "2", sql])
 
     assert result.exit_code == 0, result.output
     assert len(table_cells(result.stdout)) == 2

@@ -4,6 +4,7 @@ and --db honoured wherever it stands. On both engines where it applies."""
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 from pathlib import Path
 
@@ -123,10 +124,11 @@ def two_databases(runner, tmp_path, page_dir):
 )
 def test_runs_show_honours_db_wherever_it_stands(runner, two_databases, arguments):
     a, b = two_databases
-    result = runner.invoke(main, [arg.format(b=b) for arg in arguments], env={db.ENV_VAR: a})
+    result = runner.invoke(main, [*(arg.format(b=b) for arg in arguments), "--json"], env={db.ENV_VAR: a})
 
     assert result.exit_code == EXIT_OK, result.output
-    assert result.output.startswith("run 2: partial")
+    shown = json.loads(result.output)
+    assert (shown["run_id"], shown["status"]) == (2, "partial")
 
 
 def test_runs_show_refuses_two_different_databases(runner, two_databases):
@@ -147,8 +149,9 @@ def test_runs_show_last_on_both_engines(runner, db_url, page_dir):
     runner.invoke(main, ["load", "--db", db_url, str(folder / "w.txt")])
     runner.invoke(main, ["load", "--db", db_url, str(folder / "g.txt")])
 
-    result = runner.invoke(main, ["runs", "show", "last", "--db", db_url])
+    result = runner.invoke(main, ["runs", "show", "last", "--json", "--db", db_url])
 
-    assert result.exit_code == EXIT_OK and result.output.startswith("run 2: succeeded")
+    assert result.exit_code == EXIT_OK and (json.loads(result.output)["run_id"], result.exit_code) == (2, EXIT_OK)
+    assert json.loads(result.output)["status"] == "succeeded"
     bad = runner.invoke(main, ["runs", "show", "first", "--db", db_url])
     assert bad.exit_code == EXIT_USAGE and "give a number" in bad.stderr

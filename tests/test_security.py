@@ -63,10 +63,10 @@ def hostile_db(runner, db_url, page_dir):
 @pytest.mark.parametrize(
     "command",
     [
-        ["search", "gardens"],
-        ["query", "SELECT raw_title, raw_abstract FROM listings"],  # the raw text keeps the controls
-        ["runs", "show", "1"],
-        ["runs"],
+        ["search", "gardens", "--table"],  # the human-readable format (the default on a terminal)
+        ["query", "SELECT raw_title, raw_abstract FROM listings", "--table"],  # the raw text keeps the controls
+        ["runs", "show", "1", "--table"],
+        ["runs", "--table"],
         ["-v", "load", "--dry-run", "{folder}"],
     ],
     ids=" ".join,
@@ -74,7 +74,7 @@ def hostile_db(runner, db_url, page_dir):
 def test_human_readable_outputs_escape_terminal_sequences(runner, hostile_db, command, page_dir):
     folder = page_dir({})
     arguments = [arg.format(folder=folder) for arg in command]
-    result = runner.invoke(main, [*arguments, "--db", hostile_db])
+    result = runner.invoke(main, [*arguments, "--db", hostile_db], env={"COLUMNS": "1000"})  # no wrapped cells
 
     assert result.exit_code in (EXIT_OK, EXIT_REJECTS), result.output
     for control in ("\x1b", "\x07", "\x9b", "\u202e", "\x7f"):

@@ -35,7 +35,9 @@ def test_paper_summary_has_one_row_per_paper_with_its_repository_and_listings(en
 
     by_title = {row[1]: row[2:] for row in view_rows(engine, "paper_summary")}
 
-    assert by_title == {ap.TITLES[letter]: expected for letter, expected in ap.PAPER_SUMMARY.items()}
+    assert by_title == {
+        ap.TITLES[letter]: (ap.ABSTRACTS[letter], *expected) for letter, expected in ap.PAPER_SUMMARY.items()
+    }
 
 
 @pytest.mark.parametrize(
@@ -44,6 +46,7 @@ def test_paper_summary_has_one_row_per_paper_with_its_repository_and_listings(en
         ("monthly_publications", ap.MONTHLY_PUBLICATIONS),
         ("github_repositories", ap.GITHUB_REPOSITORIES),
         ("listing_days", ap.LISTING_DAYS),
+        ("listing_months", ap.LISTING_MONTHS),
         ("author_count_distribution", ap.AUTHOR_COUNT_DISTRIBUTION),
     ],
 )
@@ -127,3 +130,18 @@ def test_every_sql_views_file_belongs_to_a_view():
     assert names == set(VIEWS)
     for path in SQL_VIEWS.glob("*.*.sql"):
         assert path.name.split(".")[1] in DIALECTS, path.name
+
+
+def test_on_the_real_captures_no_paper_drops_out_of_the_monthly_views(engine, seeds):
+    from etl.pipeline import run_load
+
+    run_load(engine, [seeds])
+    with engine.connect() as conn:
+        papers = conn.execute(sa.text("SELECT COUNT(*) FROM papers")).scalar_one()
+        by_publication = conn.execute(sa.text("SELECT SUM(papers) FROM monthly_publications")).scalar_one()
+        by_listing = conn.execute(sa.text("SELECT SUM(papers_first_listed) FROM listing_months")).scalar_one()
+        undated = conn.execute(sa.text("SELECT papers FROM monthly_publications WHERE month IS NULL")).scalar_one()
+
+    assert papers > 100
+    assert by_publication == by_listing == papers
+    assert 0 < undated < papers

@@ -1,5 +1,6 @@
 -- monthly_publications: papers per month of publication, and the share that links a GitHub repository.
--- month is the first day of the month; papers without a publication date are not counted.
+-- month is the first day of the month; the row with a NULL month counts the papers without a publication date
+-- (most of them: only daily_meta pages print one; listing_months counts by listing date instead).
 -- (SQLite version; monthly_publications.postgresql.sql differs only in how the month is computed.)
 CREATE VIEW monthly_publications AS
 SELECT
@@ -14,6 +15,5 @@ FROM (
             SELECT 1 FROM paper_links AS pl WHERE pl.paper_id = p.paper_id AND pl.kind = 'github_repo'
         ) THEN 1 ELSE 0 END AS has_github
     FROM papers AS p
-    WHERE p.published_on IS NOT NULL
 ) AS dated
 GROUP BY month
