@@ -453,6 +453,18 @@ nothing.
         "One row per paper: the paper with its code and how often and when it was listed.",
         (
             Col("paper_id", "INTEGER", "`papers.paper_id`.", "`42`"),
+            Col(
+                "arxiv_id",
+                "TEXT, null",
+                "`papers.arxiv_id`: the paper's arXiv id where a card gave it.",
+                "`2606.00683`",
+            ),
+            Col(
+                "hf_url",
+                "TEXT, null",
+                "The paper's Hugging Face page, `https://huggingface.co/papers/` followed by `arxiv_id`; NULL without an id.",
+                "`https://huggingface.co/papers/2606.00683`",
+            ),
             Col("title", "TEXT", "`papers.title`.", "`Weighted Conditional Flow Matching`"),
             Col("abstract", "TEXT", "`papers.abstract`.", "`We study flow matching with…`"),
             Col("published_on", "DATE, null", "`papers.published_on`.", "`2023-06-07`"),
@@ -496,6 +508,33 @@ nothing.
                 "Latest `source_files.listed_on` of the pages that showed it.",
                 "`2026-03-14`",
             ),
+            Col(
+                "latest_upvotes",
+                "INTEGER, null",
+                "The upvotes of the latest capture that showed an upvote count (by `source_files.captured_at`, else the file's `modified_at`, else `loaded_at`); NULL if no capture showed one (plain-text pages).",
+                "`117`",
+            ),
+            Col("max_upvotes", "INTEGER, null", "The highest upvote count any capture showed.", "`149`"),
+        ),
+    ),
+    Relation(
+        "paper_upvotes",
+        "view",
+        "One row per paper and day it was seen with an upvote count: the points of an upvotes-over-time chart.",
+        (
+            Col("paper_id", "INTEGER", "`papers.paper_id`.", "`42`"),
+            Col("arxiv_id", "TEXT, null", "`papers.arxiv_id`.", "`2610.05608`"),
+            Col("title", "TEXT", "`papers.title`.", "`Kandinsky 6.0 Video: Foundation Models for …`"),
+            Col(
+                "listed_on",
+                "DATE",
+                "The page's listing date, else the day it was captured (`source_files.captured_at`, UTC): search and trending pages have no listing date.",
+                "`2026-10-04`",
+            ),
+            Col("upvotes", "INTEGER", "The highest upvote count the paper showed that day.", "`117`"),
+            Col("comments", "INTEGER, null", "The highest comment count it showed that day.", "`6`"),
+            Col("github_stars", "INTEGER, null", "The highest star count of its GitHub link that day.", "`131`"),
+            Col("captures", "INTEGER", "Sightings of the paper with an upvote count that day.", "`2`"),
         ),
     ),
     Relation(

@@ -54,6 +54,7 @@ class Chart:
     x_type: str = "temporal"
     y_type: str = "quantitative"
     y_format: str | None = None  # d3 format of the y axis ("%" for a share)
+    color: str | None = None  # a column that splits the marks into series (one line per paper)
 
     def vega_lite(self) -> dict:
         y = {"field": self.y, "type": self.y_type, "title": self.y}
@@ -62,6 +63,8 @@ class Chart:
         if self.y_type == "nominal":
             y["sort"] = "-x"  # longest bar first
         encoding = {"x": {"field": self.x, "type": self.x_type, "title": self.x}, "y": y}
+        if self.color:
+            encoding["color"] = {"field": self.color, "type": "nominal", "title": self.color}
         return {"mark": {"type": self.mark, "tooltip": True}, "encoding": encoding}
 
 
@@ -70,7 +73,7 @@ def _between(column: str) -> str:
     return f"[[ AND {column} >= :date_start ]] [[ AND {column} <= :date_end ]]"
 
 
-# The dashboard, one entry per chart. Upvotes over time comes with the upvotes themselves (issue 13).
+# The dashboard, one entry per chart.
 CHARTS: dict[str, Chart] = {
     "new-papers-per-day": Chart(
         "New papers per listing day",
@@ -113,6 +116,16 @@ CHARTS: dict[str, Chart] = {
         "author_count",
         "papers",
         x_type="ordinal",
+    ),
+    "upvotes-over-time": Chart(
+        "Upvotes over time of the most upvoted papers",
+        "SELECT listed_on, title, upvotes FROM paper_upvotes WHERE paper_id IN (SELECT paper_id FROM paper_summary"
+        " WHERE max_upvotes IS NOT NULL ORDER BY max_upvotes DESC, paper_id LIMIT 8) "
+        f"{_between('listed_on')} ORDER BY listed_on",
+        "line",
+        "listed_on",
+        "upvotes",
+        color="title",
     ),
 }
 

@@ -20,6 +20,8 @@ paper_summary = Table(
     "paper_summary",
     view_metadata,
     Column("paper_id", Integer, primary_key=True),
+    Column("arxiv_id", Text),
+    Column("hf_url", Text),
     Column("title", Text),
     Column("abstract", Text),
     Column("published_on", Date),
@@ -33,6 +35,21 @@ paper_summary = Table(
     Column("best_position", Integer),
     Column("first_listed_on", Date),
     Column("last_listed_on", Date),
+    Column("latest_upvotes", Integer),
+    Column("max_upvotes", Integer),
+)
+
+paper_upvotes = Table(
+    "paper_upvotes",
+    view_metadata,
+    Column("paper_id", Integer, primary_key=True),
+    Column("arxiv_id", Text),
+    Column("title", Text),
+    Column("listed_on", Date, primary_key=True),
+    Column("upvotes", Integer),
+    Column("comments", Integer),
+    Column("github_stars", Integer),
+    Column("captures", Integer),
 )
 
 monthly_publications = Table(

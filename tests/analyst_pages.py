@@ -18,12 +18,13 @@ undated compact page. Eight papers, A to H:
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import _postgres_url
-from pages import compact_page, daily_meta_page, daily_page
+from pages import compact_page, daily_meta_page, daily_page, markdown_page
 
 from etl import db
 from etl.pipeline import run_load
@@ -97,20 +98,57 @@ LISTING_DAYS = [(day(3, 2), 3, 3), (day(3, 3), 4, 3), (day(3, 4), 2, 1)]
 AUTHOR_COUNT_DISTRIBUTION = [(1, 1), (2, 1), (3, 2), (6, 1), (12, 1), (None, 2)]
 
 
-def load_pages(engine, folder: Path) -> None:
+# Upvotes: two daily Markdown captures of papers A and B (ids 2603.00001, 2603.00002) and a trending capture
+# (no listing date: its capture day counts) that shows A twice and B once more; C is on a plain page only.
+TRENDING = "---\nurl: https://huggingface.co/papers/trending\nretrieved: 2026-03-07T09:00:00Z\n---\n"
+UPVOTE_PAGES = {
+    "2026-03-05.md": markdown_page(
+        "Mar 5", [(*A, "2603.00001", 10, 6, "Feb 27"), (*B, "2603.00002", None, 3, "Feb 28")]
+    ),
+    "2026-03-06.md": markdown_page("Mar 6", [(*A, "2603.00001", 25, 6, "Feb 27"), (*B, "2603.00002", 4, 3, "Feb 28")]),
+    "trending.md": TRENDING
+    + markdown_page("Mar 7", [(*A, "2603.00001", 31, 6, "Feb 27"), (*B, "2603.00002", 2, 3, "Feb 28")]),
+    "2026-03-08.txt": daily_page("Mar 8", [C]),
+}
+# Each file's modification time, as if saved when captured: the daily captures' time orders their upvotes.
+UPVOTE_MTIMES = {"2026-03-05.md": "2026-03-05T12:00:00+00:00", "2026-03-06.md": "2026-03-06T12:00:00+00:00"}
+HF = "https://huggingface.co/papers/"
+# arxiv_id: (hf_url, latest_upvotes, max_upvotes, times_listed); B's latest capture (trending, Mar 7) shows 2.
+UPVOTE_SUMMARY = {
+    "2603.00001": (HF + "2603.00001", 31, 31, 3),
+    "2603.00002": (HF + "2603.00002", 2, 4, 3),
+    None: (None, None, None, 1),
+}
+# (paper_id, arxiv_id, title, listed_on, upvotes, comments, github_stars, captures), by paper then day.
+PAPER_UPVOTES = [
+    (1, "2603.00001", A[0], day(3, 5), 10, None, None, 1),
+    (1, "2603.00001", A[0], day(3, 6), 25, None, None, 1),
+    (1, "2603.00001", A[0], day(3, 7), 31, None, None, 1),
+    (2, "2603.00002", B[0], day(3, 6), 4, None, None, 1),
+    (2, "2603.00002", B[0], day(3, 7), 2, None, None, 1),
+]
+
+
+def load_pages(engine, folder: Path, pages: dict = PAGES) -> None:
+    for name, when in UPVOTE_MTIMES.items():
+        if name in pages:
+            stamp = dt.datetime.fromisoformat(when).timestamp()
+            os.utime(folder / name, (stamp, stamp))
     summary = run_load(engine, [folder])
-    assert summary.counts["files_loaded"] == len(PAGES), summary
+    assert summary.counts["files_loaded"] == len(pages), summary
 
 
-def loaded_engines(request: pytest.FixtureRequest, tmp_path: Path, page_dir) -> Iterator[dict]:
-    """{"sqlite": engine, "postgres": engine}, both loaded with PAGES from the same folder."""
-    folder = page_dir(PAGES)
+def loaded_engines(
+    request: pytest.FixtureRequest, tmp_path: Path, page_dir, pages: dict = PAGES, name: str = "analyst.db"
+) -> Iterator[dict]:
+    """{"sqlite": engine, "postgres": engine}, both loaded with ``pages`` from the same folder."""
+    folder = page_dir(pages)
     engines = {
-        "sqlite": db.create_engine(f"sqlite:///{tmp_path / 'analyst.db'}"),
+        "sqlite": db.create_engine(f"sqlite:///{tmp_path / name}"),
         "postgres": db.create_engine(_postgres_url(request)),
     }
     for engine in engines.values():
-        load_pages(engine, folder)
+        load_pages(engine, folder, pages)
     yield engines
     for engine in engines.values():
         engine.dispose()

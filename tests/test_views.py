@@ -19,7 +19,7 @@ DIALECTS = ("sqlite", "postgresql")
 
 @pytest.fixture
 def loaded(request, tmp_path, page_dir):
-    yield from ap.loaded_engines(request, tmp_path, page_dir)
+    yield from ap.loaded_engines(request, tmp_path, page_dir, ap.PAGES | ap.UPVOTE_PAGES)
 
 
 def view_rows(engine, name: str) -> list[tuple]:
@@ -33,11 +33,27 @@ def view_rows(engine, name: str) -> list[tuple]:
 def test_paper_summary_has_one_row_per_paper_with_its_repository_and_listings(engine, page_dir):
     ap.load_pages(engine, page_dir(ap.PAGES))
 
-    by_title = {row[1]: row[2:] for row in view_rows(engine, "paper_summary")}
+    columns = [c.name for c in VIEWS["paper_summary"].columns]
+    rows = [dict(zip(columns, row, strict=True)) for row in view_rows(engine, "paper_summary")]
+    card_columns = ("arxiv_id", "hf_url", "latest_upvotes", "max_upvotes")
+    by_title = {
+        row["title"]: tuple(v for c, v in row.items() if c not in ("paper_id", "title", *card_columns)) for row in rows
+    }
 
     assert by_title == {
         ap.TITLES[letter]: (ap.ABSTRACTS[letter], *expected) for letter, expected in ap.PAPER_SUMMARY.items()
     }
+    assert {row[c] for row in rows for c in card_columns} == {None}  # plain-text pages show no id, no upvotes
+
+
+def test_paper_summary_and_paper_upvotes_give_ids_and_upvotes_over_time(engine, page_dir):
+    ap.load_pages(engine, page_dir(ap.UPVOTE_PAGES), ap.UPVOTE_PAGES)
+
+    columns = [c.name for c in VIEWS["paper_summary"].columns]
+    rows = [dict(zip(columns, row, strict=True)) for row in view_rows(engine, "paper_summary")]
+    found = {r["arxiv_id"]: (r["hf_url"], r["latest_upvotes"], r["max_upvotes"], r["times_listed"]) for r in rows}
+    assert found == ap.UPVOTE_SUMMARY
+    assert view_rows(engine, "paper_upvotes") == ap.PAPER_UPVOTES
 
 
 @pytest.mark.parametrize(

@@ -2,10 +2,14 @@
 -- repo is the alphabetically first of the paper's GitHub repositories (byte order); NULL when it has none.
 -- has_code is 1 when it links a GitHub repository, else 0; best_position is its best (smallest) place on a page.
 -- days_listed, first_listed_on and last_listed_on ignore pages without a listing date.
+-- hf_url is the paper's Hugging Face page where its arXiv id is known; latest_upvotes are those of the
+-- latest capture that showed upvotes (capture time, else the file's time, else the load's), max_upvotes the most.
 -- (PostgreSQL version: COLLATE "C" makes MIN(repo) byte order, as on SQLite, whatever the database collation.)
 CREATE VIEW paper_summary AS
 SELECT
     p.paper_id,
+    p.arxiv_id,
+    CASE WHEN p.arxiv_id IS NOT NULL THEN 'https://huggingface.co/papers/' || p.arxiv_id END AS hf_url,
     p.title,
     p.abstract,
     p.published_on,
@@ -18,7 +22,16 @@ SELECT
     CAST(COALESCE(seen.days_listed, 0) AS INTEGER) AS days_listed,
     seen.best_position,
     seen.first_listed_on,
-    seen.last_listed_on
+    seen.last_listed_on,
+    (
+        SELECT u.upvotes
+        FROM listings AS u
+        JOIN source_files AS uf ON uf.source_file_id = u.source_file_id
+        WHERE u.paper_id = p.paper_id AND u.upvotes IS NOT NULL
+        ORDER BY COALESCE(uf.captured_at, uf.modified_at, uf.loaded_at) DESC, uf.source_file_id DESC, u.position
+        LIMIT 1
+    ) AS latest_upvotes,
+    seen.max_upvotes
 FROM papers AS p
 LEFT JOIN (
     SELECT
@@ -36,7 +49,8 @@ LEFT JOIN (
         COUNT(DISTINCT f.listed_on) AS days_listed,
         MIN(l.position) AS best_position,
         MIN(f.listed_on) AS first_listed_on,
-        MAX(f.listed_on) AS last_listed_on
+        MAX(f.listed_on) AS last_listed_on,
+        MAX(l.upvotes) AS max_upvotes
     FROM listings AS l
     JOIN source_files AS f ON f.source_file_id = l.source_file_id
     GROUP BY l.paper_id
