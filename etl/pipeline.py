@@ -78,19 +78,23 @@ class RunSummary:
         return sum(getattr(f, attribute) for f in self.files)
 
     @property
+    def run_counts(self) -> load.RunCounts:
+        return load.RunCounts(
+            files_seen=len(self.files),
+            files_loaded=self._count(LOADED),
+            files_skipped=self._count(SKIPPED),
+            files_refused=self._count(REFUSED),
+            records_read=self._total("records") + self._total("records_rejected"),
+            papers_inserted=self._total("papers_inserted"),
+            papers_updated=self._total("papers_updated"),
+            records_rejected=self._total("records_rejected"),
+            fields_rejected=self._total("fields_rejected"),
+        )
+
+    @property
     def counts(self) -> dict[str, int]:
-        """The etl_runs count columns."""
-        return {
-            "files_seen": len(self.files),
-            "files_loaded": self._count(LOADED),
-            "files_skipped": self._count(SKIPPED),
-            "files_refused": self._count(REFUSED),
-            "records_read": self._total("records") + self._total("records_rejected"),
-            "papers_inserted": self._total("papers_inserted"),
-            "papers_updated": self._total("papers_updated"),
-            "records_rejected": self._total("records_rejected"),
-            "fields_rejected": self._total("fields_rejected"),
-        }
+        """The etl_runs count columns, by name."""
+        return asdict(self.run_counts)
 
     @property
     def unchanged(self) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import os
@@ -616,3 +617,11 @@ def test_rebuild_restores_what_a_fresh_load_gives(engine, dedup_folder):
     assert papers_ids_aside(engine) == expected
     assert rows(engine, "SELECT paper_id FROM papers ORDER BY paper_id") == ids_before  # ids kept
     assert scalar(engine, "SELECT count(*) FROM listings WHERE title_key = 'old'") == 0
+
+
+def test_run_counts_are_the_etl_runs_count_columns():
+    from etl.schema import etl_runs
+
+    count_columns = [c.name for c in etl_runs.columns if c.server_default is not None]
+    assert [f.name for f in dataclasses.fields(load.RunCounts)] == count_columns
+    assert tuple(count_columns) == load.RUN_COUNT_COLUMNS
