@@ -230,8 +230,14 @@ MERGE_RULES: dict[str, MergeRule] = {
 
 def merge(members: Sequence[Member]) -> tuple[Paper, list[Disagreement]]:
     """The paper row for a cluster, and the sightings that disagree with it."""
-    first = min(members, key=lambda m: m.rank).paper
+    by_rank = sorted(members, key=lambda m: m.rank)
+    first = by_rank[0].paper
     voted = {name: _vote([getattr(m.paper, name) for m in members], rule.prefer) for name, rule in MERGE_RULES.items()}
+    # Authors' names, where a capture gives them, come from the earliest sighting that has them, and so does
+    # the author count (other sightings' counts that differ are disagreements).
+    author_names = next((m.paper.author_names for m in by_rank if m.paper.author_names), ())
+    if author_names:
+        voted["author_count"] = len(author_names)
     paper = Paper(
         title=first.title,
         title_key=first.title_key,
@@ -239,6 +245,7 @@ def merge(members: Sequence[Member]) -> tuple[Paper, list[Disagreement]]:
         links=union_links(link for m in members for link in m.paper.links),
         abstract_key=first.abstract_key,
         arxiv_id=next((m.paper.arxiv_id for m in members if m.paper.arxiv_id), None),
+        author_names=author_names,
         **voted,
     )
     disagreements = [found for name, kept in voted.items() for found in _disagreements(members, name, kept)]

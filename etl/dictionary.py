@@ -187,6 +187,21 @@ nothing.
         ),
     ),
     Relation(
+        "paper_authors",
+        "table",
+        "One row per paper and author, in the order the capture lists them, where a capture names the authors (the papers API, saved pages).",
+        (
+            Col("paper_id", "INTEGER, primary key part, references `papers` (deleted with it)", "The paper.", "`42`"),
+            Col("position", "INTEGER, primary key part, > 0", "1-based place in the author list.", "`1`"),
+            Col("name", "TEXT, not null", "The author's name as the capture gives it.", "`Ada Lovelace`"),
+            Col("hf_user", "TEXT, null", "The author's Hugging Face user name, where the capture links one.", "`ada`"),
+        ),
+        notes="""\
+The names come from the earliest sighting that names the authors (the merge rule's order), and so does
+`papers.author_count` then: other sightings' counts that differ are `field` rejects.
+""",
+    ),
+    Relation(
         "source_files",
         "table",
         "One row per capture file loaded. Its `sha256` makes re-loading the same file a no-op.",
@@ -350,6 +365,18 @@ nothing.
                 "TEXT, null",
                 "Markdown captures: the URLs of the links inside the abstract, one a line (the abstract text keeps only their words); their links join `paper_links`.",
                 "`https://github.com/aaFrostnova/CiteTracer`",
+            ),
+            Col(
+                "project_page",
+                "TEXT, null",
+                "The paper's project page as the papers API gives it; it also becomes a `paper_links` row with `found_in` `card`.",
+                "`https://lab.example/four-steps`",
+            ),
+            Col(
+                "author_names",
+                "TEXT, null",
+                "The authors' names this sighting gave, as JSON (`[[name, hf_user or null], …]`, in order); NULL when it gave none (text and Markdown pages).",
+                '`[["Ada Lovelace", "ada"], ["Alan Turing", null]]`',
             ),
             Col(
                 "title_key",

@@ -386,30 +386,37 @@ def _cr_line_ends(chunks: Iterable[bytes]) -> Iterator[bytes]:
     """The chunks as they are, or, in a file whose first line end is a lone CR (old Mac
     line ends), with every CR turned into LF: same length, so byte offsets stay exact."""
     chunks = iter(chunks)
-    held: list[bytes] = []  # chunks read before the first line end (there may be none)
+    held, cr_only = _to_first_line_end(chunks)
+    if not cr_only:
+        yield from _handed_over(held)
+        yield from chunks
+        return
+    for chunk in itertools.chain(_handed_over(held), chunks):
+        yield chunk.replace(b"\r", b"\n")
+
+
+def _to_first_line_end(chunks: Iterator[bytes]) -> tuple[list[bytes], bool]:
+    """The chunks read up to the first line end (there may be none), and whether it is a lone CR."""
+    held: list[bytes] = []
     for chunk in chunks:
         held.append(chunk)
         cr, lf = chunk.find(b"\r"), chunk.find(b"\n")
         if cr < 0 and lf < 0:
             continue
         if cr < 0 or 0 <= lf < cr:
-            yield from held
-            yield from chunks
-            return
+            return held, False
         if cr == len(chunk) - 1:  # is the next byte, in the next chunk, an LF?
             following = next(chunks, b"")
             held.append(following)
-            cr_only = not following.startswith(b"\n")
-        else:
-            cr_only = chunk[cr + 1 : cr + 2] != b"\n"
-        if not cr_only:
-            yield from held
-            yield from chunks
-            return
-        for chunk in itertools.chain(held, chunks):
-            yield chunk.replace(b"\r", b"\n")
-        return
-    yield from held
+            return held, not following.startswith(b"\n")
+        return held, chunk[cr + 1 : cr + 2] != b"\n"
+    return held, False
+
+
+def _handed_over(held: list[bytes]) -> Iterator[bytes]:
+    """The held chunks, each let go once handed over: memory holds one chunk at a time, not the first too."""
+    while held:
+        yield held.pop(0)
 
 
 def _decode_line(raw: bytes, line_start: int, line_no: int, path: str | Path | None) -> str:

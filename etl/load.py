@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import logging
 import sqlite3
 import time
@@ -27,7 +28,7 @@ from .dedup import MERGE_RULES, Disagreement, Member, blocking_keys, components,
 from .errors import DatabaseError, InputError
 from .formats.base import CaptureFormat
 from .records import LEVEL_FIELD, PAGE_UNKNOWN, Capture, CardFacts, Paper, Problem, RawRecord, Sighting, excerpt
-from .schema import capture_formats, etl_runs, listings, paper_links, papers, rejects, source_files
+from .schema import capture_formats, etl_runs, listings, paper_authors, paper_links, papers, rejects, source_files
 from .transform import record_from_listing, transform_record, year_bound
 
 log = logging.getLogger(__name__)
@@ -396,6 +397,7 @@ class _Stored:
     joined: list[tuple[int, int]]  # members stored under one paper_id
     rows: dict[int, sa.Row]  # paper_id -> current papers row
     links: dict[int, set[tuple]]  # paper_id -> its current (url, kind, repo) links
+    authors: dict[int, tuple] = field(default_factory=dict)  # paper_id -> its (name, hf_user) in order
 
 
 def _stored_members(conn: Connection, new: list[Member]) -> _Stored:
@@ -428,6 +430,8 @@ def _stored_members(conn: Connection, new: list[Member]) -> _Stored:
         stored.rows.update((row.paper_id, row) for row in conn.execute(_PAPERS_BY_ID, {"ids": chunk}))
         for link in conn.execute(_LINKS_BY_PAPER, {"ids": chunk}):
             stored.links[link.paper_id].add(tuple(getattr(link, name) for name in LINK_COLUMNS))
+        for author in conn.execute(_AUTHORS_BY_PAPER, {"ids": chunk}):
+            stored.authors[author.paper_id] = (*stored.authors.get(author.paper_id, ()), (author.name, author.hf_user))
     return stored
 
 
@@ -466,7 +470,13 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
 
 def _identity(card: CardFacts) -> CardFacts:
     """The card values a Paper depends on (its id and links): a smaller cache key."""
-    return CardFacts(arxiv_id=card.arxiv_id, github_url=card.github_url, abstract_urls=card.abstract_urls)
+    return CardFacts(
+        arxiv_id=card.arxiv_id,
+        github_url=card.github_url,
+        abstract_urls=card.abstract_urls,
+        project_page=card.project_page,
+        author_names=card.author_names,
+    )
 
 
 @functools.lru_cache(maxsize=2000)  # recent stored sightings: a paper seen again soon is read again
@@ -500,6 +510,7 @@ def _absorb(conn: Connection, paper_id: int, others: list[int]) -> bool:
         return False
     conn.execute(listings.update().where(listings.c.paper_id.in_(others)).values(paper_id=paper_id))
     conn.execute(paper_links.delete().where(paper_links.c.paper_id.in_(others)))
+    conn.execute(paper_authors.delete().where(paper_authors.c.paper_id.in_(others)))
     conn.execute(papers.delete().where(papers.c.paper_id.in_(others)))
     return True
 
@@ -510,6 +521,7 @@ class _StoredPaperWrites:
 
     updates: list[dict] = field(default_factory=list)  # paper_id and the paper's new values
     relinked: dict[int, Paper] = field(default_factory=dict)
+    authored: dict[int, Paper] = field(default_factory=dict)  # papers whose authors' names changed
 
     def apply(self, conn: Connection, now: dt.datetime) -> None:
         if self.updates:
@@ -517,6 +529,9 @@ class _StoredPaperWrites:
         for chunk in chunks(list(self.relinked)):
             conn.execute(paper_links.delete().where(paper_links.c.paper_id.in_(chunk)))
         _append(conn, paper_links, [row for pid, paper in self.relinked.items() for row in _link_rows(pid, paper)])
+        for chunk in chunks(list(self.authored)):
+            conn.execute(paper_authors.delete().where(paper_authors.c.paper_id.in_(chunk)))
+        _append(conn, paper_authors, [row for pid, paper in self.authored.items() for row in _author_rows(pid, paper)])
 
 
 def _stage_update(writes: _StoredPaperWrites, paper_id: int, paper: Paper, stored: _Stored) -> bool:
@@ -526,6 +541,9 @@ def _stage_update(writes: _StoredPaperWrites, paper_id: int, paper: Paper, store
     changed = row is None or any(getattr(row, name) != value for name, value in values.items())
     if stored.links.get(paper_id, set()) != {tuple(_link_values(link).values()) for link in paper.links}:
         writes.relinked[paper_id] = paper
+        changed = True
+    if stored.authors.get(paper_id, ()) != paper.author_names:
+        writes.authored[paper_id] = paper
         changed = True
     if changed:  # updated_at moves with the row or its links
         writes.updates.append({"paper_id": paper_id, **values})
@@ -544,6 +562,7 @@ def _insert_papers(conn: Connection, new_papers: list[tuple[int, Paper]], now: d
     _append(conn, papers, rows)
     inserted = list(zip(ids, new_papers, strict=True))
     _append(conn, paper_links, [row for paper_id, (_, paper) in inserted for row in _link_rows(paper_id, paper)])
+    _append(conn, paper_authors, [row for paper_id, (_, paper) in inserted for row in _author_rows(paper_id, paper)])
     return {label: paper_id for paper_id, (label, _) in inserted}
 
 
@@ -577,6 +596,13 @@ def _link_rows(paper_id: int, paper: Paper) -> list[dict]:
     return [{"paper_id": paper_id, **_link_values(link)} for link in paper.links]
 
 
+def _author_rows(paper_id: int, paper: Paper) -> list[dict]:
+    return [
+        {"paper_id": paper_id, "position": position, "name": name, "hf_user": user}
+        for position, (name, user) in enumerate(paper.author_names, start=1)
+    ]
+
+
 def _link_values(link) -> dict:
     return {name: getattr(link, name) for name in LINK_COLUMNS}
 
@@ -585,6 +611,8 @@ def _listing_row(source_file_id: int, paper_id: int, sighting: Sighting) -> dict
     record = sighting.record
     card = {name: getattr(sighting.card, name) for name in CARD_COLUMNS}
     card["abstract_urls"] = URL_SEPARATOR.join(sighting.card.abstract_urls) or None
+    names = sighting.card.author_names
+    card["author_names"] = json.dumps([list(pair) for pair in names], ensure_ascii=False) if names is not None else None
     return {
         "source_file_id": source_file_id,
         "position": record.position,
@@ -602,6 +630,8 @@ def _listing_row(source_file_id: int, paper_id: int, sighting: Sighting) -> dict
 def _card_from_row(row: sa.Row) -> CardFacts:
     values = {name: getattr(row, name) for name in CARD_COLUMNS}
     values["abstract_urls"] = tuple(row.abstract_urls.split(URL_SEPARATOR)) if row.abstract_urls else ()
+    names = json.loads(row.author_names) if row.author_names is not None else None
+    values["author_names"] = tuple((name, user) for name, user in names) if names is not None else None
     return CardFacts(**values)
 
 
@@ -637,6 +667,7 @@ def rebuild_papers(engine: Engine) -> RebuildCounts:
         writes = _StoredPaperWrites()
         changed = 0
         conn.execute(paper_links.delete())
+        conn.execute(paper_authors.delete())
         # An id may move to another paper_id: clear them all first (papers.arxiv_id is unique), write them back below.
         conn.execute(papers.update().where(papers.c.arxiv_id.is_not(None)).values(arxiv_id=None))
         for label in sorted(clusters, key=lambda lb: min(members[i].rank for i in clusters[lb])):
@@ -648,6 +679,7 @@ def rebuild_papers(engine: Engine) -> RebuildCounts:
             paper_ids[label] = reusable[0]
             claimed.add(reusable[0])
             writes.relinked[reusable[0]] = paper  # every link was cleared above
+            writes.authored[reusable[0]] = paper  # and every author
             values = _paper_values(paper)
             row = stored[reusable[0]]
             differs = any(getattr(row, name) != value for name, value in values.items())
@@ -701,6 +733,11 @@ _PAPERS_BY_ARXIV_ID = sa.select(listings.c.paper_id).where(
 )
 _PAPERS_BY_ID = sa.select(papers).where(papers.c.paper_id.in_(sa.bindparam("ids", expanding=True)))
 _LINKS_BY_PAPER = sa.select(paper_links).where(paper_links.c.paper_id.in_(sa.bindparam("ids", expanding=True)))
+_AUTHORS_BY_PAPER = (
+    sa.select(paper_authors)
+    .where(paper_authors.c.paper_id.in_(sa.bindparam("ids", expanding=True)))
+    .order_by(paper_authors.c.paper_id, paper_authors.c.position)
+)
 _SIGHTINGS_OF_PAPERS = (
     _sightings_query()
     .where(listings.c.paper_id.in_(sa.bindparam("ids", expanding=True)))

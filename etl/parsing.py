@@ -151,8 +151,9 @@ def _refuse_a_page_of_junk(parsed: ParsedFile, path: Path) -> None:
         key=lambda p: p.line_no or 0,
     )
     what = "no record reads as a paper" if loaded == 0 else f"{rejected} of {loaded + rejected} records are not papers"
+    where = f"line {first.line_no}: " if first.line_no is not None else ""
     raise LayoutError(
-        f"{what} (first, line {first.line_no}: {first.reason}); the page is refused whole: "
+        f"{what} (first, {where}{first.reason}); the page is refused whole: "
         "check that it is a Hugging Face papers page in a known layout",
         path,
         first.line_no,

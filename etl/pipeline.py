@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import logging
 import os
 from collections import deque
@@ -360,37 +361,45 @@ class _SeenKeys:
 
     def __init__(self, engine: Engine | None):
         self.engine = engine
-        self.titles: set[str] = set()
-        self.abstracts: set[str] = set()
-        self.ids: set[str] = set()
+        # The run's keys as 64-bit hashes (half the memory of the strings; a collision only makes the estimate
+        # one paper lower): a dry run of a large file keeps one entry per paper, never its text.
+        self.titles: set[int] = set()
+        self.abstracts: set[int] = set()
+        self.ids: set[int] = set()
 
     def new_papers(self, sightings: Iterable) -> int:
-        papers = [s.paper for s in sightings]
+        """Of these sightings, how many no stored listing nor earlier sighting knows; their keys are read in
+        chunks, so that memory holds one chunk of keys (never the sightings) besides the run's sets."""
+        keys = ((s.paper.title_key, s.paper.abstract_key, s.paper.arxiv_id) for s in sightings)
+        new = 0
+        while chunk := list(itertools.islice(keys, load.CHUNK_ROWS)):
+            new += self._new_in(chunk)
+        return new
+
+    def _new_in(self, keys: list[tuple[str, str, str | None]]) -> int:
         stored: tuple[set[str], set[str], set[str]] = (set(), set(), set())
         if self.engine is not None:
             with database_errors(self.engine.url):
                 stored = load.known_keys(
                     self.engine,
-                    (p.title_key for p in papers),
-                    (p.abstract_key for p in papers if p.abstract_key),
-                    (p.arxiv_id for p in papers if p.arxiv_id),
+                    (title for title, _, _ in keys),
+                    (abstract for _, abstract, _ in keys if abstract),
+                    (arxiv_id for _, _, arxiv_id in keys if arxiv_id),
                 )
         stored_titles, stored_abstracts, stored_ids = stored
         new = 0
-        for paper in papers:
-            if paper.arxiv_id:  # an id decides alone (etl.dedup)
-                known = paper.arxiv_id in self.ids or paper.arxiv_id in stored_ids
-                self.ids.add(paper.arxiv_id)
+        for title_key, abstract_key, arxiv_id in keys:
+            title, abstract = hash(title_key), hash(abstract_key)
+            if arxiv_id:  # an id decides alone (etl.dedup)
+                known = hash(arxiv_id) in self.ids or arxiv_id in stored_ids
+                self.ids.add(hash(arxiv_id))
             else:
-                known = paper.title_key in self.titles or paper.title_key in stored_titles
-                abstract_key = paper.abstract_key
-                known = known or bool(
-                    abstract_key and (abstract_key in self.abstracts or abstract_key in stored_abstracts)
-                )
+                seen_abstract = abstract in self.abstracts or abstract_key in stored_abstracts
+                known = title in self.titles or title_key in stored_titles or bool(abstract_key and seen_abstract)
             new += not known
-            self.titles.add(paper.title_key)
-            if paper.abstract_key:
-                self.abstracts.add(paper.abstract_key)
+            self.titles.add(title)
+            if abstract_key:
+                self.abstracts.add(abstract)
         return new
 
 

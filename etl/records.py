@@ -70,6 +70,9 @@ class CardFacts:
     submitted_by: str | None = None
     organization: str | None = None
     abstract_urls: tuple[str, ...] = ()  # URLs of links inside the abstract, whose text alone is in raw_abstract
+    project_page: str | None = None  # the paper's project page (papers API)
+    # The authors' names in order, each with its Hub user name or None (papers API, saved pages); None: not given.
+    author_names: tuple[tuple[str, str | None], ...] | None = None
 
 
 NO_CARD = CardFacts()
@@ -156,6 +159,8 @@ class Paper:
     # computed them on the way to title_key: saves deduplication recomputing them. Not data.
     folded_title: str = field(default="", compare=False, repr=False)
     arxiv_id: str | None = None  # the paper's identity where a card gives it (etl.dedup)
+    # Its authors' names, (name, Hub user or None) in order, where a capture gives them (paper_authors).
+    author_names: tuple[tuple[str, str | None], ...] = ()
 
 
 @dataclass(frozen=True)

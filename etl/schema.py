@@ -34,7 +34,7 @@ NAMING_CONVENTION = {
 
 # The Alembic revision these Tables describe: a database at another revision is
 # refused or upgraded. tests/test_schema.py checks that it is the head of migrations/.
-SCHEMA_REVISION = "0009"
+SCHEMA_REVISION = "0010"
 
 RUN_STATUSES = ("running", "succeeded", "partial", "failed")
 
@@ -132,6 +132,16 @@ paper_links = Table(
     CheckConstraint(f"(kind = '{LINK_KINDS[0]}') = (repo IS NOT NULL)", name="repo_iff_github_repo"),
 )
 
+paper_authors = Table(
+    "paper_authors",
+    metadata,
+    Column("paper_id", Integer, ForeignKey("papers.paper_id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("hf_user", Text),
+    CheckConstraint("position > 0", name="position_positive"),
+)
+
 listings = Table(
     "listings",
     metadata,
@@ -151,6 +161,8 @@ listings = Table(
     Column("submitted_by", Text),
     Column("organization", Text),
     Column("abstract_urls", Text),
+    Column("project_page", Text),
+    Column("author_names", Text),  # JSON: [[name, hf_user or null], ...] as the capture gave them
     # Blocking keys of this sighting (etl.dedup): where a new sighting's candidates are looked up.
     Column("title_key", Text, nullable=False, index=True),
     Column("abstract_key", Text, nullable=False, index=True),

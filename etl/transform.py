@@ -56,6 +56,7 @@ FILE_NAME_YEARS = range(1990, 2100)
 # Daily pages print the comment count after some dates: "May 25, 2025 2".
 TRAILING_COUNT_RE = re.compile(r"^(?P<date>.*?\d{4})\s+\d{1,6}$")
 PUBLISHED_ON_PREFIX_RE = re.compile(r"^\s*published\s+on\s+", re.IGNORECASE)
+ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 USUAL_DATE_RE = re.compile(r"^(?P<month>[A-Za-z]{3,9})\.? (?P<day>\d{1,2}), (?P<year>\d{4})$")
 FOUR_DIGIT_YEAR_RE = re.compile(r"(?<!\d)\d{4}(?!\d)")
 LATEX_COMMAND_RE = re.compile(r"\\[A-Za-z]+")
@@ -427,7 +428,11 @@ def transform_record(record: RawRecord, year_bound: dt.date | None = None) -> tu
     published_on = _field(
         lambda raw: parse_published_on(raw, year_bound), record.raw_published, record.published_line_no, problems
     )
-    author_count = _field(parse_author_count, record.raw_authors, record.authors_line_no, problems)
+    names = record.card.author_names
+    if names is not None:  # the capture names the authors: the count is theirs
+        author_count = len(names) or None
+    else:
+        author_count = _field(parse_author_count, record.raw_authors, record.authors_line_no, problems)
     paper = Paper(
         title=title,
         title_key=key,
@@ -438,6 +443,7 @@ def transform_record(record: RawRecord, year_bound: dt.date | None = None) -> tu
         abstract_key=_abstract_key_of_clean_text(abstract),
         folded_title=" ".join(title_words),
         arxiv_id=record.card.arxiv_id,
+        author_names=names or (),
     )
     return paper, problems
 
@@ -448,9 +454,10 @@ def _record_links(record: RawRecord) -> tuple[Link, ...]:
     card = record.card
     if card.abstract_urls:
         links = (*links, *links_from_urls(card.abstract_urls))
-    if card.github_url:
-        links = (*links, *(replace(link, found_in=FOUND_IN_CARD) for link in links_from_urls([card.github_url])))
-    return union_links(links) if card.abstract_urls or card.github_url else links
+    card_urls = [url for url in (card.github_url, card.project_page) if url]
+    if card_urls:
+        links = (*links, *(replace(link, found_in=FOUND_IN_CARD) for link in links_from_urls(card_urls)))
+    return union_links(links) if card.abstract_urls or card_urls else links
 
 
 def record_from_listing(
@@ -473,8 +480,10 @@ def record_from_listing(
 
 
 def _starts_with_month(line: str) -> bool:
-    words = PUBLISHED_ON_PREFIX_RE.sub("", line.strip()).split(maxsplit=1)
-    return bool(words) and words[0].rstrip(".,").casefold() in MONTHS
+    """A date line: it starts with a month's name, or is an ISO date (papers API captures)."""
+    text = PUBLISHED_ON_PREFIX_RE.sub("", line.strip())
+    words = text.split(maxsplit=1)
+    return bool(words) and (words[0].rstrip(".,").casefold() in MONTHS or ISO_DATE_RE.match(text) is not None)
 
 
 def _field(parse, raw: str | None, line_no: int | None, problems: list[Problem]):

@@ -1,4 +1,4 @@
-"""etl.papers_api: the papers API's JSON (daily, search, one paper), streamed.
+"""etl.formats.papers_api: the papers API's JSON (daily, search, one paper), streamed.
 
 The fixtures under tests/data/api/ are hand-written in the API's shape; a test
 proves huggingface_hub's own PaperInfo reads them as this parser does.
@@ -16,7 +16,7 @@ import pytest
 from huggingface_hub.hf_api import PaperInfo
 
 from etl.errors import EncodingError, InputError, JsonInputError
-from etl.papers_api import ApiEntry, ApiStream, detect_api_json, parse_api_json
+from etl.formats.papers_api import ApiEntry, ApiStream, detect_api_json, parse_api_json
 from etl.records import LEVEL_FIELD, LEVEL_RECORD
 
 API = Path(__file__).parent / "data" / "api"

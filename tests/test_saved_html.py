@@ -1,4 +1,4 @@
-"""etl.saved_html: saved Hugging Face papers pages, read from their components' data-props.
+"""etl.formats.saved_html: saved Hugging Face papers pages, read from their components' data-props.
 
 The pages under tests/data/html/ are hand-written in the shape of real papers pages
 (a Svelte component ``data-target="DailyPapers"`` whose ``data-props`` hold the cards);
@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from etl.errors import EncodingError, InputError, JsonInputError, LayoutError
-from etl.papers_api import ApiStream, detect_api_json, parse_api_json
+from etl.formats.papers_api import ApiStream, detect_api_json, parse_api_json
+from etl.formats.saved_html import SavedHtml, detect_saved_html, parse_saved_html
 from etl.records import LEVEL_RECORD
-from etl.saved_html import SavedHtml, detect_saved_html, parse_saved_html
 
 HTML = Path(__file__).parent / "data" / "html"
 API = Path(__file__).parent / "data" / "api"

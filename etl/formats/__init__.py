@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 
 from ..errors import LayoutError
 from ..records import Problem, RawRecord
-from . import compact, daily, daily_meta, markdown
+from . import compact, daily, daily_meta, markdown, papers_api, saved_html
 from .banners import read_text_header
 from .base import CaptureFormat, Numbered, PageHead
 from .wrapper import read_wrapper
@@ -37,7 +37,8 @@ __all__ = [
 
 # How much of a page detection reads: wrappers (front matter, navigation) and banners fit well inside.
 HEAD_LINES = 200
-_BUILT_IN = (compact.FORMAT, daily.FORMAT, daily_meta.FORMAT, markdown.FORMAT)
+HEAD_CHARS = 1 << 20  # and at most this much text (a minified JSON or HTML file has few, long lines)
+_BUILT_IN = (compact.FORMAT, daily.FORMAT, daily_meta.FORMAT, markdown.FORMAT, papers_api.FORMAT, saved_html.FORMAT)
 _REGISTRY: dict[str, CaptureFormat] = {}
 # An anchor a capture tool puts between sections (<a id="source-section-3"></a>): never page text.
 ANCHOR_RE = re.compile(r"^\s*<a\s+(?:id|name)\s*=\s*\"[^\"]*\"\s*>\s*</a>\s*$", re.IGNORECASE)
@@ -97,6 +98,18 @@ def _unknown_layout(head: PageHead) -> LayoutError:
     )
 
 
+def _head(lines: Iterator[Numbered]) -> list[Numbered]:
+    """The first HEAD_LINES lines, or fewer when they hold HEAD_CHARS of text (at least one line)."""
+    head: list[Numbered] = []
+    size = 0
+    for numbered in lines:
+        head.append(numbered)
+        size += len(numbered[1])
+        if len(head) >= HEAD_LINES or size >= HEAD_CHARS:
+            break
+    return head
+
+
 class PageStream:
     """A page read line by line: its wrapper, format and header are read when the stream
     is made (from the head only), its records are yielded one at a time, so memory does not
@@ -105,10 +118,12 @@ class PageStream:
 
     def __init__(self, lines: Iterable[Numbered]):
         lines = (numbered for numbered in lines if not ANCHOR_RE.match(numbered[1]))
-        head_lines = list(itertools.islice(lines, HEAD_LINES))
+        head_lines = _head(lines)
         self.capture, start = read_wrapper(head_lines)
         head = PageHead(tuple(head_lines[start:]), self.capture)
         self.format = detect(head)
+        if self.capture.page_url is None:
+            self.capture = self.format.capture(head) or self.capture
         self.layout = self.format.name
         date = self.format.listing_date(head)
         self.header_date, self.header_date_line_no = date if date else (None, None)

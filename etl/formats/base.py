@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from ..records import Capture, Problem, RawRecord
 
 Numbered = tuple[int, str]  # (1-based line number, line)
+DETECT_CHARS = 64 * 1024  # of a page's head, what detectors that parse it read
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,20 @@ class PageHead:
     lines: tuple[Numbered, ...]
     capture: Capture = field(default_factory=Capture)
     _memo: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def text(self) -> str:
+        """The head as text, at most DETECT_CHARS of it: what detectors that parse text look at."""
+
+        def join() -> str:
+            pieces, size = [], 0
+            for _, line in self.lines:
+                pieces.append(line)
+                size += len(line) + 1
+                if size >= DETECT_CHARS:
+                    break
+            return "\n".join(pieces)[:DETECT_CHARS]
+
+        return self.memo("text", join)
 
     def memo(self, key: str, compute: Callable[[], object]) -> object:
         """``compute()`` once per head: several detectors share one reading of the banners."""
@@ -45,6 +60,8 @@ class CaptureFormat:
     ``problems``; raises LayoutError when the page cannot be read with confidence.
     ``listing_date(head)``: the listing date as printed in the page header and its
     line number (``("Mar 12", 9)``), or None.
+    ``capture(head)``: what the page itself says of its capture (a saved page's own
+    URL), where the capture tool's wrapper says nothing; or None.
     """
 
     name: str
@@ -52,3 +69,4 @@ class CaptureFormat:
     detect: Callable[[PageHead], float]
     split: Splitter
     listing_date: Callable[[PageHead], tuple[str, int] | None] = lambda head: None
+    capture: Callable[[PageHead], Capture | None] = lambda head: None

@@ -37,7 +37,7 @@ PAPER_LINK = re.compile(r"(?:huggingface\.co|hf\.co)/papers/\d{4}\.\d{4,5}")
 
 
 def detect(head: PageHead) -> float:
-    score = detect_markdown("\n".join(line for _, line in head.lines))
+    score = detect_markdown(head.text())
     if any(MARKDOWN_SIGNS.search(line) for _, line in head.lines):
         score = max(score, SURE_OF_SIGNS)
     return score

@@ -47,9 +47,10 @@ from dataclasses import dataclass
 import ijson
 from ijson.common import IncompleteJSONError, ObjectBuilder
 
-from .errors import EncodingError, JsonInputError
-from .formats.markdown_cards import ARXIV_ID_RE, unversioned
-from .records import LEVEL_FIELD, LEVEL_RECORD, Problem, excerpt
+from ..errors import EncodingError, JsonInputError
+from ..records import LEVEL_FIELD, LEVEL_RECORD, CardFacts, Problem, RawRecord, excerpt
+from .base import CaptureFormat
+from .markdown_cards import ARXIV_ID_RE, unversioned
 
 READ_BYTES = 64 * 1024  # what the JSON parser reads at a time: also the precision of error offsets
 MAX_ENTRY_BYTES = 4 * 1024 * 1024  # real entries are a few KB (a 3,000-author paper ~0.6 MB)
@@ -529,3 +530,64 @@ def detect_api_json(head: str) -> float:
     if score and entry_keys & (ENTRY_KEYS - {"paper"}):
         score += 0.1
     return round(min(score, 1.0), 2)
+
+
+# --------------------------------------------------------------------------- as a capture format
+
+NAME = "papers_api"
+JSON_OF_ANOTHER_SHAPE = 0.2
+
+
+def record_from_entry(entry: ApiEntry) -> RawRecord:
+    """A papers API entry (or a saved page's card) as a record: its text fields as sent, its date as an ISO
+    date, its card values; its authors' names give the author count. ``line_no`` is the entry's number in
+    the file: the JSON reader gives no positions."""
+    card = CardFacts(
+        arxiv_id=entry.arxiv_id,
+        upvotes=entry.upvotes,
+        comments=entry.comments,
+        github_url=entry.github_url,
+        github_stars=entry.github_stars,
+        submitted_by=entry.submitted_by,
+        organization=entry.organization,
+        project_page=entry.project_page,
+        author_names=entry.authors,
+    )
+    published = entry.published_at.isoformat() if entry.published_at else None
+    return RawRecord(
+        entry.position, entry.position, entry.title or "", entry.abstract, raw_published=published, card=card
+    )
+
+
+def _chunks(lines: Iterator[tuple[int, str]]) -> Iterator[bytes]:
+    for _, line in lines:
+        yield (line + "\n").encode("utf-8")
+
+
+def split(lines: Iterator[tuple[int, str]], problems: list[Problem]) -> Iterator[RawRecord]:
+    stream = ApiStream(_chunks(lines))
+    try:
+        for entry in stream.entries():
+            yield record_from_entry(entry)
+    finally:
+        problems.extend(stream.problems)
+
+
+def detect(head) -> float:
+    text = head.text()
+    sure = detect_api_json(text)
+    if sure == 0 and text.lstrip("\ufeff \t\r\n")[:1] in ("[", "{"):
+        return JSON_OF_ANOTHER_SHAPE  # JSON, but not the API's: refused by this format, with what it holds
+    return sure
+
+
+FORMAT = CaptureFormat(
+    name=NAME,
+    description=(
+        "JSON as saved from the Hugging Face papers API (a daily papers or search answer, several one after the "
+        "other, JSON Lines, or a single paper): one record per entry, with authors' names, upvotes, comments, "
+        "GitHub repository and project page."
+    ),
+    detect=detect,
+    split=split,
+)

@@ -35,9 +35,11 @@ from collections.abc import Iterable, Iterator
 
 from lxml import etree
 
-from .errors import EncodingError, JsonInputError, LayoutError
-from .papers_api import PAGE_KEYS, ApiEntry, ApiStream
-from .records import Problem
+from ..errors import EncodingError, JsonInputError, LayoutError
+from ..records import Capture, Problem
+from .base import CaptureFormat
+from .papers_api import PAGE_KEYS, ApiEntry, ApiStream, record_from_entry
+from .wrapper import page_kind
 
 PROPS_TARGET = "DailyPapers"  # the Svelte component that carries the papers of every papers page
 FEED_CHARS = 64 * 1024  # text handed to the HTML parser at a time
@@ -234,3 +236,46 @@ def detect_saved_html(head: str) -> float:
     if target.props_target == PROPS_TARGET or any(t == PROPS_TARGET for t in target.targets):
         score += 0.6
     return round(min(score, 1.0), 2)
+
+
+# --------------------------------------------------------------------------- as a capture format
+
+NAME = "saved_html"
+
+
+def split(lines, problems: list[Problem]):
+    page = SavedHtml((line + "\n").encode("utf-8") for _, line in lines)
+    try:
+        for entry in page.entries():
+            yield record_from_entry(entry)
+    finally:
+        problems.extend(page.problems)
+
+
+def detect(head) -> float:
+    return detect_saved_html(head.text())
+
+
+def capture(head) -> Capture | None:
+    """The page's own address (canonical link, og:url, a browser's "saved from" comment), read from the head."""
+    target = _PageTarget()
+    parser = _parser(target)
+    with contextlib.suppress(etree.XMLSyntaxError):
+        parser.feed(head.text())
+    url = target.canonical or target.og_url or target.saved_from
+    if not url:
+        return None
+    kind, listed_on = page_kind(url)
+    return Capture(url, kind, None, listed_on)
+
+
+FORMAT = CaptureFormat(
+    name=NAME,
+    description=(
+        "A saved Hugging Face papers page (a browser's 'save page', a crawler's HTML): the cards are read from the "
+        "JSON the page carries in its DailyPapers component's data-props, one record per card."
+    ),
+    detect=detect,
+    split=split,
+    capture=capture,
+)
