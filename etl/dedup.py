@@ -32,7 +32,7 @@ import datetime as dt
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rapidfuzz import fuzz
 
@@ -210,6 +210,7 @@ class Disagreement:
     value: object
     others: tuple  # the other values given for the field
     kept: object
+    named: bool = False  # author_count kept from the authors a capture names, not by vote
 
 
 @dataclass(frozen=True)
@@ -249,6 +250,8 @@ def merge(members: Sequence[Member]) -> tuple[Paper, list[Disagreement]]:
         **voted,
     )
     disagreements = [found for name, kept in voted.items() for found in _disagreements(members, name, kept)]
+    if author_names:
+        disagreements = [replace(d, named=d.field == "author_count") for d in disagreements]
     return paper, disagreements
 
 

@@ -497,9 +497,14 @@ def _transform_text(
 def _disagreement_problem(disagreement: Disagreement) -> Problem:
     rule = MERGE_RULES[disagreement.field]
     others = ", ".join(map(str, disagreement.others))
+    why = (
+        "the number of authors a capture names"
+        if disagreement.named
+        else f"the value most sightings give, on a tie {rule.tie_rule}"
+    )
     reason = (
         f"{rule.label} {disagreement.value} disagrees with {others} given by another sighting of the same paper;"
-        f" kept {disagreement.kept} (the value most sightings give, on a tie {rule.tie_rule})"
+        f" kept {disagreement.kept} ({why})"
     )
     return Problem(LEVEL_FIELD, reason, disagreement.member.line_no, excerpt(disagreement.member.paper.title))
 
@@ -525,7 +530,7 @@ class _StoredPaperWrites:
 
     def apply(self, conn: Connection, now: dt.datetime) -> None:
         if self.updates:
-            _update(conn, papers, "paper_id", [{**row, "updated_at": now} for row in self.updates])
+            _update(conn, papers, "paper_id", [{"updated_at": now, **row} for row in self.updates])
         for chunk in chunks(list(self.relinked)):
             conn.execute(paper_links.delete().where(paper_links.c.paper_id.in_(chunk)))
         _append(conn, paper_links, [row for pid, paper in self.relinked.items() for row in _link_rows(pid, paper)])
@@ -684,8 +689,10 @@ def rebuild_papers(engine: Engine) -> RebuildCounts:
             row = stored[reusable[0]]
             differs = any(getattr(row, name) != value for name, value in values.items())
             changed += differs
-            if differs or row.arxiv_id is not None:  # its id was cleared above: write it back
+            if differs:
                 writes.updates.append({"paper_id": reusable[0], **values})
+            elif row.arxiv_id is not None:  # its id was cleared above: written back, the row unchanged
+                writes.updates.append({"paper_id": reusable[0], **values, "updated_at": row.updated_at})
         writes.apply(conn, now)
         paper_ids.update(_insert_papers(conn, new_papers, now))
         _repoint_listings(conn, rows, members, [paper_ids[label] for label in labels])

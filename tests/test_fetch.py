@@ -7,6 +7,7 @@ parses them), and with errors, slow answers and rate limits. "Today" is fixed.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import logging
 import socket
@@ -14,12 +15,14 @@ import threading
 
 import huggingface_hub.utils._http as hub_http
 import pytest
+import sqlalchemy as sa
 from conftest import PROJECT_ROOT
 from huggingface_hub import HfApi
 from huggingface_hub.hf_api import PaperInfo
 from werkzeug import Response
 
 import etl.fetch
+from etl import db
 from etl.cli import EXIT_FAILURE, EXIT_OK, EXIT_REJECTS, EXIT_USAGE, main
 from etl.fetch import FetchOptions, days_to_fetch, fetch
 
@@ -500,3 +503,155 @@ def test_a_server_warning_header_reaches_stderr_escaped(runner, hub, tmp_path):
     assert result.exit_code == EXIT_OK, result.output
     assert "WARNING huggingface_hub.utils._http: mind \\x9b2J the gap" in result.stderr
     assert "\x9b" not in result.output
+
+
+# --------------------------------------------------------------------------- acceptance: every input, one set of papers
+#
+# Three papers, each in two to four kinds of capture:
+# - the API's answer for 2025-03-14 (served by the stub, saved by `fetch`): P1, P2, P3, with names, stars, pages;
+# - a saved HTML page of that day (its cards' data in data-props): P1, P2;
+# - a plain-text daily page with card metadata: P1 (2 authors, as the API says) and P3 (4 authors: the API
+#   names 3, so this count disagrees: a field reject);
+# - a Markdown capture of a search page: P2 and P3, with their ids and upvotes.
+
+ACCEPTANCE_DAY = dt.date(2025, 3, 14)
+PAPERS = {
+    "2503.30001": (
+        "Quartz Clocks for Geo-Distributed Databases",
+        "Loosely synchronised quartz clocks bound the commit wait of a geo-distributed database; we show how "
+        "to keep the bound tight under clock drift. Code: https://github.com/quartz/qc",
+        [("Ada Lovelace", "ada"), ("Alan Turing", None)],
+        "https://github.com/quartz/qc",
+    ),
+    "2503.30002": (
+        "Pebble Sort: Cache-Oblivious Sorting on Small Devices",
+        "A cache-oblivious sort for microcontrollers that needs no tuning to the cache size and beats tuned "
+        "merge sorts on six boards of very different memory hierarchies.",
+        [("Grace Hopper", "grace")],
+        "https://github.com/pebble/sort",
+    ),
+    "2503.30003": (
+        "Tide Tables: Forecasting Periodic Signals with Learned Harmonics",
+        "Learned harmonics forecast periodic signals such as tides and traffic, beating seasonal baselines on "
+        "nine datasets while staying interpretable as a sum of named constituents.",
+        [("Edsger Dijkstra", None), ("Barbara Liskov", "liskov"), ("Donald Knuth", None)],
+        None,
+    ),
+}
+
+
+def api_entry(arxiv_id: str, upvotes: int) -> dict:
+    title, abstract, authors, github = PAPERS[arxiv_id]
+    stamp = f"{ACCEPTANCE_DAY.isoformat()}T09:00:00.000Z"
+    return {
+        "paper": {
+            "id": arxiv_id,
+            "authors": [
+                {"_id": f"{arxiv_id}-{i}", "name": name, "hidden": False, **({"user": {"user": user}} if user else {})}
+                for i, (name, user) in enumerate(authors)
+            ],
+            "publishedAt": stamp,
+            "submittedOnDailyAt": stamp,
+            "title": title,
+            "summary": abstract,
+            "upvotes": upvotes,
+            **({"githubRepo": github, "githubStars": 50} if github else {}),
+            "projectPage": f"https://example.org/{arxiv_id}",
+        },
+        "publishedAt": stamp,
+        "title": title,
+        "summary": abstract,
+        "numComments": 1,
+        "submittedBy": {"user": "akhaliq", "fullname": "AK"},
+    }
+
+
+def saved_html_page(entries: list[dict]) -> str:
+    props = html.escape(json.dumps({"dailyPapers": entries}), quote=True)
+    return (
+        '<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8">\n'
+        f'<link rel="canonical" href="https://huggingface.co/papers/date/{ACCEPTANCE_DAY.isoformat()}">\n'
+        "<title>Daily Papers - Hugging Face</title>\n</head>\n<body>\n"
+        f'<div class="SVELTE_HYDRATER contents" data-target="DailyPapers" data-props="{props}"></div>\n'
+        "</body>\n</html>\n"
+    )
+
+
+def test_the_same_papers_from_the_api_a_saved_page_text_and_markdown_are_one_set(runner, hub, db_url, tmp_path):
+    from pages import daily_meta_page, markdown_page
+
+    serve(hub, ACCEPTANCE_DAY, json.dumps([api_entry(i, 10 + n) for n, i in enumerate(PAPERS)]).encode())
+    dest = tmp_path / "captures"
+    assert fetch_cli(runner, dest, "--date", ACCEPTANCE_DAY.isoformat()).exit_code == 0
+    (dest / "saved.html").write_text(saved_html_page([api_entry("2503.30001", 12), api_entry("2503.30002", 13)]))
+    p1, p3 = PAPERS["2503.30001"], PAPERS["2503.30003"]
+    (dest / "2025-03-14-daily.txt").write_text(
+        daily_meta_page(
+            "Mar 14", [(*p1[:2], "  • 2 authors", "Mar 14, 2025"), (*p3[:2], "  • 4 authors", "Mar 14, 2025")]
+        )
+    )
+    (dest / "search.md").write_text(
+        "---\nurl: https://huggingface.co/papers?q=clocks\nretrieved: 2025-03-16\n---\n"
+        + markdown_page(
+            "Mar 16",
+            [
+                (*PAPERS[i][:2], i, up, len(PAPERS[i][2]), "Mar 14, 2025")
+                for i, up in (("2503.30002", 20), ("2503.30003", 30))
+            ],
+        )
+    )
+
+    result = runner.invoke(main, ["load", "--db", db_url, str(dest)])
+
+    assert result.exit_code == 1, result.output  # the one field reject below
+    engine = db.create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            papers = conn.execute(sa.text("SELECT arxiv_id, title, author_count FROM papers ORDER BY arxiv_id")).all()
+            authors = conn.execute(
+                sa.text(
+                    "SELECT p.arxiv_id, a.position, a.name, a.hf_user FROM paper_authors a"
+                    " JOIN papers p USING (paper_id) ORDER BY p.arxiv_id, a.position"
+                )
+            ).all()
+            links = conn.execute(
+                sa.text(
+                    "SELECT p.arxiv_id, k.url, k.found_in FROM paper_links k JOIN papers p USING (paper_id)"
+                    " ORDER BY p.arxiv_id, k.url"
+                )
+            ).all()
+            layouts = conn.execute(sa.text("SELECT layout, record_count FROM source_files ORDER BY layout")).all()
+            rejects = conn.execute(sa.text("SELECT level, reason FROM rejects")).all()
+    finally:
+        engine.dispose()
+    assert [tuple(p) for p in papers] == [(i, PAPERS[i][0], len(PAPERS[i][2])) for i in PAPERS]
+    assert [tuple(a) for a in authors] == [
+        (i, position, name, user) for i in PAPERS for position, (name, user) in enumerate(PAPERS[i][2], start=1)
+    ]
+    assert [tuple(k) for k in links] == [
+        ("2503.30001", "https://example.org/2503.30001", "card"),
+        ("2503.30001", "https://github.com/quartz/qc", "both"),  # the card's repository, also in the abstract
+        ("2503.30002", "https://example.org/2503.30002", "card"),
+        ("2503.30002", "https://github.com/pebble/sort", "card"),
+        ("2503.30003", "https://example.org/2503.30003", "card"),
+    ]
+    assert sorted(tuple(row) for row in layouts) == [
+        ("daily_meta", 2),
+        ("markdown", 2),
+        ("papers_api", 3),
+        ("saved_html", 2),
+    ]
+    same_paper = "given by another sighting of the same paper; kept 3 (the number of authors a capture names)"
+    engine = db.create_engine(db_url)
+    try:
+        tables = ("papers", "paper_authors", "paper_links")
+        with engine.connect() as conn:
+            before = {t: conn.execute(sa.text(f"SELECT * FROM {t} ORDER BY 1, 2")).all() for t in tables}
+        assert runner.invoke(main, ["rebuild", "--db", db_url]).exit_code == 0
+        with engine.connect() as conn:
+            assert {t: conn.execute(sa.text(f"SELECT * FROM {t} ORDER BY 1, 2")).all() for t in tables} == before
+    finally:
+        engine.dispose()
+    # P3: the text page (loaded first, in file order) says 4; the API answer and the Markdown card, loaded after it,
+    # each give 3 (the API names them): a reject for each of those two sightings.
+    assert [tuple(r) for r in rejects] == [("field", f"author count 3 disagrees with 4 {same_paper}")] * 2

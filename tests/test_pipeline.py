@@ -731,6 +731,15 @@ def long_line_page(path: Path) -> None:
     path.write_text(compact_page([("A Paper With A Long Abstract", "Long " + "é∑ word " * 600_000)]), encoding="utf-8")
 
 
+API_ENTRY = json.dumps(
+    [{"paper": {"id": "2603.00001", "title": GARDENS[0], "summary": GARDENS[1], "authors": [{"name": "Ada"}]}}]
+)
+
+
+def huge_json_entry(path: Path) -> None:
+    path.write_text(json.dumps([{"paper": {"id": "2603.00002", "title": "Huge", "summary": "word " * 1_100_000}}]))
+
+
 def format_page(name: str) -> str:
     return (TESTS / "data" / "formats" / name).read_text(encoding="utf-8")
 
@@ -747,6 +756,18 @@ BAD_INPUT = {
     "Not UTF-8": {"content": "new\n\nGet trending papers in your email inbox!\n\nR\u00e9nyi\n".encode("latin-1")},
     "Unknown layout": {"content": "Meeting notes\n\nNothing about papers.\n"},
     "Banners but no paper": {"content": "new\n\nGet trending papers in your email inbox!\n\nSubscribe\n"},
+    "JSON that is cut short": {"content": API_ENTRY[:-40], "name": "2026-03-05.json"},
+    "Not JSON": {
+        "content": "<html><head><title>502 Bad Gateway</title></head><body>Bad gateway</body></html>\n",
+        "name": "2026-03-05.json",
+    },
+    "JSON of another shape": {"content": '{"error": "Invalid date: 2026-02-30"}\n', "name": "2026-03-05.json"},
+    "Huge JSON entry": {"write": huge_json_entry, "name": "2026-03-05.json"},
+    "Saved page without the papers' data": {
+        "content": "<!DOCTYPE html>\n<html><head><title>Daily Papers - Hugging Face</title></head>"
+        "<body><main>The papers would be here.</main></body></html>\n",
+        "name": "saved.html",
+    },
     "Markdown card that is not a paper": {
         "content": markdown_page("Mar 5", [(*GARDENS, "2403.00002", None, 5, "Feb 2, 2024")])
         + "\n### [https://huggingface.co/papers/2403.00009](https://huggingface.co/papers/2403.00009)\n\n"

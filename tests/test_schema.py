@@ -19,7 +19,16 @@ from etl.pipeline import run_load
 from etl.schema import SCHEMA_REVISION, metadata, papers, source_files
 from etl.search import is_search_object
 
-TABLES = {"etl_runs", "papers", "paper_links", "paper_authors", "source_files", "listings", "rejects", "capture_formats"}
+TABLES = {
+    "etl_runs",
+    "papers",
+    "paper_links",
+    "paper_authors",
+    "source_files",
+    "listings",
+    "rejects",
+    "capture_formats",
+}
 
 
 def table_names(engine) -> set[str]:

@@ -559,13 +559,20 @@ def record_from_entry(entry: ApiEntry) -> RawRecord:
     )
 
 
-def _chunks(lines: Iterator[tuple[int, str]]) -> Iterator[bytes]:
+def line_bytes(lines: Iterator[tuple[int, str]]) -> Iterator[bytes]:
+    """The page's lines back as UTF-8 bytes for a parser that reads bytes, with no line end added after
+    the last one (a JSON value cut short at the file's end stays cut short, not a string with a newline)."""
+    previous = None
     for _, line in lines:
-        yield (line + "\n").encode("utf-8")
+        if previous is not None:
+            yield (previous + "\n").encode("utf-8")
+        previous = line
+    if previous is not None:
+        yield previous.encode("utf-8")
 
 
 def split(lines: Iterator[tuple[int, str]], problems: list[Problem]) -> Iterator[RawRecord]:
-    stream = ApiStream(_chunks(lines))
+    stream = ApiStream(line_bytes(lines))
     try:
         for entry in stream.entries():
             yield record_from_entry(entry)

@@ -38,7 +38,7 @@ from lxml import etree
 from ..errors import EncodingError, JsonInputError, LayoutError
 from ..records import Capture, Problem
 from .base import CaptureFormat
-from .papers_api import PAGE_KEYS, ApiEntry, ApiStream, record_from_entry
+from .papers_api import PAGE_KEYS, ApiEntry, ApiStream, line_bytes, record_from_entry
 from .wrapper import page_kind
 
 PROPS_TARGET = "DailyPapers"  # the Svelte component that carries the papers of every papers page
@@ -244,7 +244,7 @@ NAME = "saved_html"
 
 
 def split(lines, problems: list[Problem]):
-    page = SavedHtml((line + "\n").encode("utf-8") for _, line in lines)
+    page = SavedHtml(line_bytes(lines))
     try:
         for entry in page.entries():
             yield record_from_entry(entry)
