@@ -497,6 +497,12 @@ The names come from the earliest sighting that names the authors (the merge rule
             Col("published_on", "DATE, null", "`papers.published_on`.", "`2023-06-07`"),
             Col("author_count", "INTEGER, null", "`papers.author_count`.", "`13`"),
             Col(
+                "authors",
+                "TEXT, null",
+                "The authors' names `paper_authors` holds, in order, comma separated; NULL when no capture named them (text and Markdown pages).",
+                "`Ada Lovelace, Alan Turing`",
+            ),
+            Col(
                 "repo",
                 "TEXT, null",
                 "The paper's GitHub repository (`paper_links.repo` of kind `github_repo`); the first in byte order if it has several; NULL if none.",

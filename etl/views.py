@@ -26,6 +26,7 @@ paper_summary = Table(
     Column("abstract", Text),
     Column("published_on", Date),
     Column("author_count", Integer),
+    Column("authors", Text),
     Column("repo", Text),
     Column("has_code", Integer),
     Column("github_repo_count", Integer),

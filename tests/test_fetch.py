@@ -621,10 +621,12 @@ def test_the_same_papers_from_the_api_a_saved_page_text_and_markdown_are_one_set
                 )
             ).all()
             layouts = conn.execute(sa.text("SELECT layout, record_count FROM source_files ORDER BY layout")).all()
+            named = conn.execute(sa.text("SELECT arxiv_id, authors FROM paper_summary ORDER BY arxiv_id")).all()
             rejects = conn.execute(sa.text("SELECT level, reason FROM rejects")).all()
     finally:
         engine.dispose()
     assert [tuple(p) for p in papers] == [(i, PAPERS[i][0], len(PAPERS[i][2])) for i in PAPERS]
+    assert [tuple(n) for n in named] == [(i, ", ".join(name for name, _ in PAPERS[i][2])) for i in PAPERS]
     assert [tuple(a) for a in authors] == [
         (i, position, name, user) for i in PAPERS for position, (name, user) in enumerate(PAPERS[i][2], start=1)
     ]

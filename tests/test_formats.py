@@ -8,7 +8,9 @@ The pages are hand-written under tests/data/formats; the real Markdown captures 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import textwrap
+import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from conftest import rows, scalar
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from etl import formats
+from etl import db, formats, load
 from etl.errors import LayoutError
 from etl.extract import parse_page
 from etl.formats.banners import is_banner
@@ -456,3 +458,46 @@ def test_rebuild_reads_dates_without_a_year_as_the_load_did(engine, page_dir):
     rebuild(engine)
     assert rows(engine, query) == loaded
     assert scalar(engine, "SELECT count(*) FROM rejects") == 0
+
+
+def _api_answers(path: Path, days: int, per_day: int = 200) -> None:
+    """Days of the papers API's answers one after the other, one compact answer a line (as `fetch` saves each)."""
+    abstract = "We study sparse attention for long documents and release code and data. " * 12
+    with path.open("w", encoding="utf-8") as out:
+        for day in range(days):
+            entries = [
+                {
+                    "paper": {
+                        "id": f"25{day % 12 + 1:02d}.{day * per_day + n:05d}",
+                        "title": f"Sparse Attention Study {day}-{n}",
+                        "summary": f"{day} {n} {abstract}",
+                        "authors": [{"name": "Ada Lovelace"}, {"name": "Alan Turing"}],
+                        "upvotes": n,
+                    }
+                }
+                for n in range(per_day)
+            ]
+            out.write(json.dumps(entries, separators=(",", ":")) + "\n")
+
+
+def test_many_days_of_api_answers_in_one_file_load_in_flat_memory(tmp_path, monkeypatch):
+    """Three times the days in one file: the load's peak memory stays about the same (it streams the file,
+    entry by entry, batch by batch), instead of growing with the file. Batches of 500 sightings (not 5,000)
+    so that both files span several batches at a test's size."""
+    monkeypatch.setattr(load, "BATCH_RECORDS", 500)
+    peaks = {}
+    for days in (10, 30):
+        folder = tmp_path / f"api-{days}"
+        folder.mkdir()
+        _api_answers(folder / "answers.json", days)
+        engine = db.create_engine(f"sqlite:///{tmp_path / f'papers-{days}.db'}")
+        db.upgrade(engine)
+        tracemalloc.start()
+        try:
+            summary = run_load(engine, [folder], parse_process=False)
+            _, peaks[days] = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+            engine.dispose()
+        assert summary.counts["records_read"] == days * 200
+    assert peaks[30] < 1.3 * peaks[10], peaks

@@ -35,7 +35,7 @@ def test_paper_summary_has_one_row_per_paper_with_its_repository_and_listings(en
 
     columns = [c.name for c in VIEWS["paper_summary"].columns]
     rows = [dict(zip(columns, row, strict=True)) for row in view_rows(engine, "paper_summary")]
-    card_columns = ("arxiv_id", "hf_url", "latest_upvotes", "max_upvotes")
+    card_columns = ("arxiv_id", "hf_url", "authors", "latest_upvotes", "max_upvotes")
     by_title = {
         row["title"]: tuple(v for c, v in row.items() if c not in ("paper_id", "title", *card_columns)) for row in rows
     }
@@ -43,7 +43,7 @@ def test_paper_summary_has_one_row_per_paper_with_its_repository_and_listings(en
     assert by_title == {
         ap.TITLES[letter]: (ap.ABSTRACTS[letter], *expected) for letter, expected in ap.PAPER_SUMMARY.items()
     }
-    assert {row[c] for row in rows for c in card_columns} == {None}  # plain-text pages show no id, no upvotes
+    assert {row[c] for row in rows for c in card_columns} == {None}  # plain-text pages: no id, names or upvotes
 
 
 def test_paper_summary_and_paper_upvotes_give_ids_and_upvotes_over_time(engine, page_dir):

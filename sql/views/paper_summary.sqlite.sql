@@ -2,6 +2,7 @@
 -- repo is the alphabetically first of the paper's GitHub repositories (byte order); NULL when it has none.
 -- has_code is 1 when it links a GitHub repository, else 0; best_position is its best (smallest) place on a page.
 -- days_listed, first_listed_on and last_listed_on ignore pages without a listing date.
+-- authors are the names a capture gave (papers API, saved pages), in order, comma separated; NULL when unknown.
 -- hf_url is the paper's Hugging Face page where its arXiv id is known; latest_upvotes are those of the
 -- latest capture that showed upvotes (capture time, else the file's time, else the load's), max_upvotes the most.
 -- (SQLite version; paper_summary.postgresql.sql differs only in the byte-order collation of repo.)
@@ -14,6 +15,10 @@ SELECT
     p.abstract,
     p.published_on,
     p.author_count,
+    (
+        SELECT group_concat(named.name, ', ')
+        FROM (SELECT a.name FROM paper_authors AS a WHERE a.paper_id = p.paper_id ORDER BY a.position) AS named
+    ) AS authors,
     links.repo,
     CASE WHEN links.github_repo_count > 0 THEN 1 ELSE 0 END AS has_code,
     CAST(COALESCE(links.github_repo_count, 0) AS INTEGER) AS github_repo_count,
