@@ -373,6 +373,12 @@ The names come from the earliest sighting that names the authors (the merge rule
                 "`https://lab.example/four-steps`",
             ),
             Col(
+                "listed_on",
+                "DATE, null",
+                "The day this card was listed, where the capture says it per card (the papers API's `submittedOnDailyAt`); NULL otherwise, when the page's `source_files.listed_on` is the sighting's. The views read this one first.",
+                "`2025-03-14`",
+            ),
+            Col(
                 "author_names",
                 "TEXT, null",
                 "The authors' names this sighting gave, as JSON (`[[name, hf_user or null], …]`, in order); NULL when it gave none (text and Markdown pages).",

@@ -387,7 +387,7 @@ def _load_batch(
 
 
 def _rank(source: SourceFile, record: RawRecord) -> tuple:
-    return sighting_rank(source.listed_on, source.sha256, record.position)
+    return sighting_rank(record.card.listed_on or source.listed_on, source.sha256, record.position)
 
 
 @dataclass
@@ -453,14 +453,14 @@ def _member_from_row(row: sa.Row) -> Member:
         # as a paper of its own (a key no other sighting can have) rather than fail or merge it.
         unmatched = f"unparsed:{row.source_file_id}:{row.position}"
         paper = Paper(row.raw_title, unmatched, row.raw_abstract, None, None, abstract_key=unmatched)
-    return Member(paper, sighting_rank(row.listed_on, row.sha256, row.position), row.path, row.line_no)
+    return Member(paper, sighting_rank(row.ranked_on, row.sha256, row.position), row.path, row.line_no)
 
 
 def _stored_year_bound(row: sa.Row) -> dt.date | None:
     """The year bound the file's load used (listing date, capture time, file time)."""
     capture = Capture(captured_at=_aware(row.captured_at))
     modified = _aware(row.modified_at)
-    return year_bound(row.listed_on, capture, modified.timestamp() if modified else None)
+    return year_bound(row.ranked_on, capture, modified.timestamp() if modified else None)
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
@@ -721,7 +721,8 @@ def _sightings_query() -> sa.Select:
         *(listings.c[name] for name in CARD_COLUMNS),
         source_files.c.path,
         source_files.c.sha256,
-        source_files.c.listed_on,
+        # The sighting's listing date: its card's own (papers API), else its page's. It ranks sightings.
+        sa.func.coalesce(listings.c.listed_on, source_files.c.listed_on, type_=sa.Date).label("ranked_on"),
         source_files.c.captured_at,
         source_files.c.modified_at,
     ).join(source_files, source_files.c.source_file_id == listings.c.source_file_id)

@@ -71,6 +71,7 @@ class CardFacts:
     organization: str | None = None
     abstract_urls: tuple[str, ...] = ()  # URLs of links inside the abstract, whose text alone is in raw_abstract
     project_page: str | None = None  # the paper's project page (papers API)
+    listed_on: dt.date | None = None  # the day this card was listed, where the capture says it per card (papers API)
     # The authors' names in order, each with its Hub user name or None (papers API, saved pages); None: not given.
     author_names: tuple[tuple[str, str | None], ...] | None = None
 

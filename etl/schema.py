@@ -34,7 +34,7 @@ NAMING_CONVENTION = {
 
 # The Alembic revision these Tables describe: a database at another revision is
 # refused or upgraded. tests/test_schema.py checks that it is the head of migrations/.
-SCHEMA_REVISION = "0011"
+SCHEMA_REVISION = "0012"
 
 RUN_STATUSES = ("running", "succeeded", "partial", "failed")
 
@@ -162,6 +162,7 @@ listings = Table(
     Column("organization", Text),
     Column("abstract_urls", Text),
     Column("project_page", Text),
+    Column("listed_on", Date),  # the card's own listing date, where the capture gives one per card
     Column("author_names", Text),  # JSON: [[name, hf_user or null], ...] as the capture gave them
     # Blocking keys of this sighting (etl.dedup): where a new sighting's candidates are looked up.
     Column("title_key", Text, nullable=False, index=True),

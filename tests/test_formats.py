@@ -501,3 +501,17 @@ def test_many_days_of_api_answers_in_one_file_load_in_flat_memory(tmp_path, monk
             engine.dispose()
         assert summary.counts["records_read"] == days * 200
     assert peaks[30] < 1.3 * peaks[10], peaks
+
+
+def test_a_file_of_several_days_of_api_answers_keeps_each_cards_listing_date(engine, page_dir):
+    """The file's name gives one date (the first); each entry's own listing date (submittedOnDailyAt) is
+    what the views count by."""
+    api = Path(__file__).parent / "data" / "api"
+    folder = page_dir({"answers.json": (api / "days_2025-03-14_15.json").read_text(encoding="utf-8")})
+    run_load(engine, [folder])
+
+    per_card = rows(engine, "SELECT listed_on, count(*) FROM listings GROUP BY listed_on ORDER BY listed_on")
+    days = rows(engine, "SELECT listed_on, papers_listed FROM listing_days ORDER BY listed_on")
+    assert [day for day, _ in per_card] == [dt.date(2025, 3, 14), dt.date(2025, 3, 15)]
+    assert days == per_card  # one card per paper and day here
+    assert rows(engine, "SELECT listed_on FROM source_files") == [(None,)]  # no file-level date: it spans days

@@ -552,6 +552,7 @@ def record_from_entry(entry: ApiEntry) -> RawRecord:
         organization=entry.organization,
         project_page=entry.project_page,
         author_names=entry.authors,
+        listed_on=entry.listed_at,
     )
     published = entry.published_at.isoformat() if entry.published_at else None
     return RawRecord(

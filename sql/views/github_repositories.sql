@@ -11,7 +11,7 @@ SELECT
 FROM (SELECT DISTINCT paper_id, repo FROM paper_links WHERE kind = 'github_repo') AS r
 JOIN papers AS p ON p.paper_id = r.paper_id
 LEFT JOIN (
-    SELECT l.paper_id, MAX(f.listed_on) AS last_listed_on
+    SELECT l.paper_id, MAX(COALESCE(l.listed_on, f.listed_on)) AS last_listed_on
     FROM listings AS l
     JOIN source_files AS f ON f.source_file_id = l.source_file_id
     GROUP BY l.paper_id

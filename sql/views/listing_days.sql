@@ -7,13 +7,13 @@ SELECT
     CAST(COUNT(*) AS INTEGER) AS papers_listed,
     CAST(SUM(CASE WHEN days.listed_on = firsts.first_listed_on THEN 1 ELSE 0 END) AS INTEGER) AS new_papers
 FROM (
-    SELECT DISTINCT f.listed_on, l.paper_id
+    SELECT DISTINCT COALESCE(l.listed_on, f.listed_on) AS listed_on, l.paper_id
     FROM listings AS l
     JOIN source_files AS f ON f.source_file_id = l.source_file_id
-    WHERE f.listed_on IS NOT NULL
+    WHERE COALESCE(l.listed_on, f.listed_on) IS NOT NULL
 ) AS days
 JOIN (
-    SELECT l.paper_id, MIN(f.listed_on) AS first_listed_on
+    SELECT l.paper_id, MIN(COALESCE(l.listed_on, f.listed_on)) AS first_listed_on
     FROM listings AS l
     JOIN source_files AS f ON f.source_file_id = l.source_file_id
     GROUP BY l.paper_id

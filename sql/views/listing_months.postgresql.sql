@@ -19,7 +19,7 @@ FROM (
         CAST(COUNT(DISTINCT CASE WHEN coded.paper_id IS NOT NULL THEN shown.paper_id END) AS INTEGER)
             AS papers_with_code
     FROM (
-        SELECT CAST(date_trunc('month', f.listed_on) AS DATE) AS month, l.paper_id
+        SELECT CAST(date_trunc('month', COALESCE(l.listed_on, f.listed_on)) AS DATE) AS month, l.paper_id
         FROM listings AS l
         JOIN source_files AS f ON f.source_file_id = l.source_file_id
     ) AS shown
@@ -30,7 +30,7 @@ FROM (
 LEFT JOIN (
     SELECT month, COUNT(*) AS papers
     FROM (
-        SELECT l.paper_id, CAST(date_trunc('month', MIN(f.listed_on)) AS DATE) AS month
+        SELECT l.paper_id, CAST(date_trunc('month', MIN(COALESCE(l.listed_on, f.listed_on))) AS DATE) AS month
         FROM listings AS l
         JOIN source_files AS f ON f.source_file_id = l.source_file_id
         GROUP BY l.paper_id

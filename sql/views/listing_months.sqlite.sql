@@ -19,7 +19,7 @@ FROM (
         CAST(COUNT(DISTINCT CASE WHEN coded.paper_id IS NOT NULL THEN shown.paper_id END) AS INTEGER)
             AS papers_with_code
     FROM (
-        SELECT date(f.listed_on, 'start of month') AS month, l.paper_id
+        SELECT date(COALESCE(l.listed_on, f.listed_on), 'start of month') AS month, l.paper_id
         FROM listings AS l
         JOIN source_files AS f ON f.source_file_id = l.source_file_id
     ) AS shown
@@ -30,7 +30,7 @@ FROM (
 LEFT JOIN (
     SELECT month, COUNT(*) AS papers
     FROM (
-        SELECT l.paper_id, date(MIN(f.listed_on), 'start of month') AS month
+        SELECT l.paper_id, date(MIN(COALESCE(l.listed_on, f.listed_on)), 'start of month') AS month
         FROM listings AS l
         JOIN source_files AS f ON f.source_file_id = l.source_file_id
         GROUP BY l.paper_id

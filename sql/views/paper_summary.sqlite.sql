@@ -51,10 +51,10 @@ LEFT JOIN (
     SELECT
         l.paper_id,
         COUNT(*) AS times_listed,
-        COUNT(DISTINCT f.listed_on) AS days_listed,
+        COUNT(DISTINCT COALESCE(l.listed_on, f.listed_on)) AS days_listed,
         MIN(l.position) AS best_position,
-        MIN(f.listed_on) AS first_listed_on,
-        MAX(f.listed_on) AS last_listed_on,
+        MIN(COALESCE(l.listed_on, f.listed_on)) AS first_listed_on,
+        MAX(COALESCE(l.listed_on, f.listed_on)) AS last_listed_on,
         MAX(l.upvotes) AS max_upvotes
     FROM listings AS l
     JOIN source_files AS f ON f.source_file_id = l.source_file_id
