@@ -34,7 +34,7 @@ NAMING_CONVENTION = {
 
 # The Alembic revision these Tables describe: a database at another revision is
 # refused or upgraded. tests/test_schema.py checks that it is the head of migrations/.
-SCHEMA_REVISION = "0012"
+SCHEMA_REVISION = "0009"
 
 RUN_STATUSES = ("running", "succeeded", "partial", "failed")
 

@@ -1,15 +1,22 @@
-"""listings.listed_on: a card's own listing date (the papers API gives one per entry), read by the views
+"""what cards and the papers API show: authors' names, card listing dates, and the views that read them
 
-Revision ID: 0012
-Revises: 0011
-Create Date: 2026-12-02 08:10:00
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-02 07:30:00
 
-A file of the papers API may hold several days (answers one after the other): each
-entry carries the day it was listed (``submittedOnDailyAt``). ``listings.listed_on``
-keeps it; the views that count by listing date (paper_summary, paper_upvotes,
-listing_days, listing_months, github_repositories) read ``COALESCE(l.listed_on,
-f.listed_on)``: the card's own date, else its page's. Downgrade restores each view
-as the migration before defined it.
+- ``paper_authors(paper_id, position, name, hf_user)``: a paper's authors in
+  order, where a capture names them (the papers API, saved pages).
+- ``listings``: ``author_names`` (JSON text) and ``project_page``, what each
+  sighting gave (so that ``rebuild`` can derive authors and links again), and
+  ``listed_on``, a card's own listing date (a papers API file may hold several days).
+- ``paper_summary`` gains ``arxiv_id``, ``hf_url``, ``authors``, ``latest_upvotes``
+  and ``max_upvotes``; the new view ``paper_upvotes`` gives one row per paper and
+  day seen with an upvote count. The views that count by listing date read
+  ``COALESCE(l.listed_on, f.listed_on)``: the card's own date, else its page's.
+- PostgreSQL: the data dictionary's comments on all of it (``apply_comments``).
+
+The view SQL is embedded (sql/views/ holds the readable copy; a test keeps them
+identical). Downgrade restores each view as the migration before defined it.
 """
 
 import importlib.util
@@ -21,8 +28,8 @@ from alembic import op
 
 from etl.dictionary import apply_comments
 
-revision: str = "0012"
-down_revision: str | None = "0011"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -333,6 +340,7 @@ GROUP BY r.repo
 """,
     },
 }
+NEW_VIEWS = ("paper_upvotes",)
 
 
 def view_sql(name: str, dialect: str) -> str:
@@ -354,21 +362,40 @@ def _earlier_view_sql(name: str, dialect: str) -> str:
     return found
 
 
-def _recreate(sql_of) -> None:
+def upgrade() -> None:
+    op.create_table(
+        "paper_authors",
+        sa.Column("paper_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("name", sa.Text(), nullable=False),
+        sa.Column("hf_user", sa.Text(), nullable=True),
+        sa.CheckConstraint("position > 0", name=op.f("ck_paper_authors_position_positive")),
+        sa.ForeignKeyConstraint(
+            ["paper_id"], ["papers.paper_id"], name=op.f("fk_paper_authors_paper_id_papers"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("paper_id", "position", name=op.f("pk_paper_authors")),
+    )
+    op.add_column("listings", sa.Column("project_page", sa.Text(), nullable=True))
+    op.add_column("listings", sa.Column("listed_on", sa.Date(), nullable=True))
+    op.add_column("listings", sa.Column("author_names", sa.Text(), nullable=True))
     dialect = op.get_bind().dialect.name
     for name in VIEWS:
-        op.execute(f"DROP VIEW {name}")
+        if name not in NEW_VIEWS:
+            op.execute(f"DROP VIEW {name}")
     for name in VIEWS:
-        op.execute(sql_of(name, dialect))
-
-
-def upgrade() -> None:
-    op.add_column("listings", sa.Column("listed_on", sa.Date(), nullable=True))
-    _recreate(view_sql)
+        op.execute(view_sql(name, dialect))
     apply_comments(op.get_bind())
 
 
 def downgrade() -> None:
-    _recreate(_earlier_view_sql)
+    dialect = op.get_bind().dialect.name
+    for name in VIEWS:
+        op.execute(f"DROP VIEW {name}")
+    for name in VIEWS:
+        if name not in NEW_VIEWS:
+            op.execute(_earlier_view_sql(name, dialect))
+    op.drop_column("listings", "author_names")
     op.drop_column("listings", "listed_on")
+    op.drop_column("listings", "project_page")
+    op.drop_table("paper_authors")
     apply_comments(op.get_bind())
