@@ -75,6 +75,7 @@ LATEX_URL_RE = re.compile(r"\\(?:url\s*\{(?P<url>[^{}\s]+)\}|href\s*\{(?P<href>[
 URL_WITH_ARTEFACT_RE = re.compile(r"(?P<url>" + URL_RE.pattern + r")(?:\{[^{}\s]*\})?", URL_RE.flags)
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 _ZERO_WIDTH_CHARACTERS = frozenset(map(chr, _ZERO_WIDTH))
+_PLACEHOLDER_START = "\ue000"  # of a URL set aside (_placeholder)
 # Control characters: C0 but tab and line ends (which are white space here), DEL, C1.
 _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # Mathematical Alphanumeric Symbols ("\mathcal{O}" -> "𝒪") back to plain letters and digits.
@@ -269,9 +270,6 @@ def _set_urls_aside(text: str) -> tuple[str, list[str]]:
 def _placeholder(index: int) -> str:
     # Private-use characters: LaTeX conversion leaves them alone and no capture holds them.
     return f"{_PLACEHOLDER_START}{index}\ue001"
-
-
-_PLACEHOLDER_START = "\ue000"
 
 
 def _prepare_latex(text: str) -> str:

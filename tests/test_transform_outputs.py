@@ -38,7 +38,16 @@ from bench import generate  # noqa: E402
 from etl.extract import decode_capture, parse_page  # noqa: E402
 from etl.links import extract_links  # noqa: E402
 from etl.records import RawRecord  # noqa: E402
-from etl.transform import abstract_key, clean_text, folded_text, normalise_text, title_key, transform_record  # noqa: E402
+from etl.transform import (  # noqa: E402
+    LATEX_CHARACTERS,
+    abstract_key,
+    clean_text,
+    folded_text,
+    has_latex,
+    normalise_text,
+    title_key,
+    transform_record,
+)
 
 DATA = Path(__file__).parent / "data"
 EXPECTED = DATA / "transform_outputs.json"
@@ -180,6 +189,13 @@ def test_the_real_captures_give_the_reference_outputs(expected):
     assert texts and records
     assert _differences("texts", texts, text_outputs, expected["texts"]) == []
     assert _differences("records", records, record_outputs, expected["records"]) == []
+
+
+def test_has_latex_tests_every_latex_character():
+    """has_latex spells LATEX_CHARACTERS out (for speed): the two must agree."""
+    for character in LATEX_CHARACTERS:
+        assert has_latex(f"plain {character} text")
+    assert not has_latex("plain text, with a 'quote' and (brackets)")
 
 
 def test_a_changed_output_is_caught(expected, monkeypatch):
