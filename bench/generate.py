@@ -8,6 +8,11 @@ bench does not import), ``OUT/truth.json`` (what a correct load must give) and
 ``OUT/rows.pickle`` (the same data already parsed into the tables' rows, for the
 floor and the alternatives).
 
+``--shape`` chooses the files: ``pages`` (the default, issue #17's corpus: daily_meta
+pages of 1,000 records each, so 1e5 records are 100 files) or ``mixed`` (rounds 1–3:
+the three layouts, 20–60 records per page). ``daily_page`` writes the one 50-paper
+page of the daily-run measurement.
+
 ``--papers N`` is the number of records (paper sightings) in the files. About 15%
 of them repeat a paper from an earlier file, half of those in a markup variant
 (case, LaTeX, accents, hyphenation) that has the same title key; about 20% of
@@ -37,6 +42,12 @@ PAGES_SHARE = 0.05  # project pages on github.io
 OTHER_LINK_SHARE = 0.05
 LAYOUT_WEIGHTS = {"compact": 0.3, "daily": 0.3, "daily_meta": 0.4}
 PAPERS_PER_FILE = (20, 60)
+# The corpus shapes: (records per file, low and high; layout weights).
+SHAPES = {
+    "pages": ((1000, 1000), {"daily_meta": 1.0}),  # issue #17: 100 daily_meta pages of 1,000 records at 1e5
+    "mixed": (PAPERS_PER_FILE, LAYOUT_WEIGHTS),  # rounds 1-3
+}
+DAILY_PAGE_PAPERS = 50
 FILES_PER_FOLDER = 1000
 CRLF_SHARE, BOM_SHARE = 0.05, 0.02
 RUN_ID = 1
@@ -285,20 +296,21 @@ LISTING_COLUMNS = (
 )  # fmt: skip
 
 
-def generate(out: Path, papers: int, seed: int = 0) -> dict:
+def generate(out: Path, papers: int, seed: int = 0, shape: str = "mixed") -> dict:
     """Write the captures, truth.json and rows.pickle under ``out``; return the truth."""
+    per_file, layouts = SHAPES[shape]
     rng = random.Random(seed)
     captures = out / "captures"
     captures.mkdir(parents=True, exist_ok=True)
     rows = Rows()
     paper_ids: dict[int, int] = {}  # paper number -> paper_id (order of first sighting)
-    truth = {"papers": papers, "seed": seed, "files": 0, "records": 0, "unique_papers": 0, "repeats": 0,
+    truth = {"papers": papers, "seed": seed, "shape": shape, "files": 0, "records": 0, "unique_papers": 0, "repeats": 0,
              "variant_repeats": 0, "paper_links": 0, "github_repo_links": 0,
-             "layouts": dict.fromkeys(LAYOUT_WEIGHTS, 0)}  # fmt: skip
+             "layouts": dict.fromkeys(layouts, 0)}  # fmt: skip
     written, day = 0, dt.date(2023, 1, 2)
     while written < papers:
-        count = min(rng.randint(*PAPERS_PER_FILE), papers - written)
-        layout = rng.choices(list(LAYOUT_WEIGHTS), weights=list(LAYOUT_WEIGHTS.values()))[0]
+        count = min(rng.randint(*per_file), papers - written)
+        layout = rng.choices(list(layouts), weights=list(layouts.values()))[0]
         chosen = _choose_papers(rng, count, next_number=len(paper_ids), truth=truth)
         text, sightings = build_page(layout, day, chosen)
         path = _write_capture(rng, captures, truth["files"], layout, day, text)
@@ -311,6 +323,23 @@ def generate(out: Path, papers: int, seed: int = 0) -> dict:
     with (out / "rows.pickle").open("wb") as handle:
         pickle.dump(vars(rows), handle, protocol=pickle.HIGHEST_PROTOCOL)  # plain dict: loadable anywhere
     return truth
+
+
+def daily_page(out: Path, base: dict, papers: int = DAILY_PAGE_PAPERS) -> dict:
+    """One daily_meta page of ``papers`` records, dated the day after the ``base`` corpus's last
+    file, into ``out`` (a folder of its own): about REPEAT_SHARE of them repeat papers of the
+    base (half in a markup variant), the rest are new. Returns what a load of it must give."""
+    rng = random.Random(base["seed"] * 7_919 + base["papers"])
+    repeats = sorted(rng.sample(range(base["unique_papers"]), round(papers * REPEAT_SHARE)))
+    chosen = [(paper_text(base["seed"], number), rng.random() < VARIANT_SHARE) for number in repeats]
+    new = papers - len(repeats)
+    chosen += [(paper_text(base["seed"], base["unique_papers"] + index), False) for index in range(new)]
+    rng.shuffle(chosen)
+    day = dt.date(2023, 1, 2) + dt.timedelta(days=base["files"])
+    text, _ = build_page("daily_meta", day, chosen)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{day.isoformat()}-daily_meta-daily.txt").write_text(text, encoding="utf-8")
+    return {"records": papers, "repeats_of_base": len(repeats), "new_papers": new}
 
 
 def _choose_papers(rng: random.Random, count: int, next_number: int, truth: dict) -> list[tuple[PaperText, bool]]:
@@ -392,8 +421,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--papers", type=int, required=True, help="records (paper sightings) to write")
     parser.add_argument("--out", type=Path, required=True, help="folder to write (captures/, truth.json, rows.pickle)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--shape", choices=SHAPES, default="pages", help="pages: 1,000-record daily_meta pages; "
+                        "mixed: three layouts, 20-60 records per page (rounds 1-3)")  # fmt: skip
     args = parser.parse_args(argv)
-    truth = generate(args.out, args.papers, args.seed)
+    truth = generate(args.out, args.papers, args.seed, args.shape)
     print(json.dumps(truth))
     return 0
 

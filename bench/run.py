@@ -1,12 +1,23 @@
 """papers-etl against the database floor and the alternatives, on the same generated files.
 
-    python bench/run.py --papers 100000 [--repeats 5] [--json results.json]
+    python bench/run.py --papers 100000 [--repeats 5] [--json results.json] [--daily-base 1000000]
 
 Generates (or reuses) the captures with bench/generate.py, then runs every
 measurement in its own process, interleaved (A B C … A B C …, the order turned
 by one each repeat), each on a fresh database, and prints the median seconds,
-papers/s (records in the files per second), the ratio to the floor of the same
+papers/s (records loaded per second), the ratio to the floor of the same
 engine and the peak RSS (largest over repeats). Everything goes to a JSON file.
+
+The end state every way reaches is the same (issue #17): the papers, listings and
+paper_links tables with their keys, and a full-text index over titles and abstracts.
+The floor inserts the generator's already-parsed rows in one transaction and builds
+the index in one statement at the end; sqlite-utils inserts them with insert_all and
+builds the index with enable_fts; papers-etl reads the files.
+
+The daily run: one 50-paper daily page (about 15% of its papers already stored)
+loaded by ``papers-etl load`` into a database that already holds the papers of
+``--daily-base`` records (a copy of one load made before the clock starts), and
+into an empty (migrated) database; the ratio of the two is the growth target's.
 
 papers-etl runs through its CLI (``papers-etl load``), so this harness does not
 depend on the library's internals; the floor and the alternatives load the
@@ -42,6 +53,8 @@ from sqlalchemy.engine import URL, make_url
 BENCH = Path(__file__).resolve().parent
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 OK, NOT_AVAILABLE, NOT_INSTALLED, FAILED = "ok", "n/a", "not installed", "failed"
+FLOORS = {"sqlite": "floor sqlite3 executemany", "postgres": "floor COPY"}
+DAILY_EMPTY, DAILY_LOADED = "daily page into empty db", "daily page into loaded db"
 
 # Rows of the table, in order: (name, engine, what its ratio is taken against).
 ROWS = [
@@ -51,13 +64,32 @@ ROWS = [
     ("papers-etl --force re-run", "sqlite", "floor sqlite3 executemany"),
     ("sqlite-utils insert_all", "sqlite", "floor sqlite3 executemany"),
     ("dlt merge (sqlalchemy)", "sqlite", "floor sqlite3 executemany"),
+    (DAILY_EMPTY, "sqlite", DAILY_EMPTY),
+    (DAILY_LOADED, "sqlite", DAILY_EMPTY),
     ("floor COPY", "postgres", "floor COPY"),
     ("papers-etl load", "postgres", "floor COPY"),
     ("papers-etl re-run (skips)", "postgres", "floor COPY"),
     ("papers-etl --force re-run", "postgres", "floor COPY"),
+    (DAILY_EMPTY, "postgres", DAILY_EMPTY),
+    (DAILY_LOADED, "postgres", DAILY_EMPTY),
 ]
 FIRST_LOAD = "papers-etl load"
 RERUNS = ("papers-etl re-run (skips)", "papers-etl --force re-run")
+DAILY_ROWS = (DAILY_EMPTY, DAILY_LOADED)
+# The ratios the targets are stated in: (label, engine, measured, against).
+KEY_RATIOS = [
+    ("papers-etl load / floor", "sqlite", FIRST_LOAD, "floor sqlite3 executemany"),
+    ("papers-etl load / sqlite-utils", "sqlite", FIRST_LOAD, "sqlite-utils insert_all"),
+    ("papers-etl load / dlt", "sqlite", FIRST_LOAD, "dlt merge (sqlalchemy)"),
+    ("sqlite-utils / floor", "sqlite", "sqlite-utils insert_all", "floor sqlite3 executemany"),
+    ("re-run / load", "sqlite", RERUNS[0], FIRST_LOAD),
+    ("--force / load", "sqlite", RERUNS[1], FIRST_LOAD),
+    ("daily page, loaded db / empty db", "sqlite", DAILY_LOADED, DAILY_EMPTY),
+    ("papers-etl load / floor", "postgres", FIRST_LOAD, "floor COPY"),
+    ("re-run / load", "postgres", RERUNS[0], FIRST_LOAD),
+    ("--force / load", "postgres", RERUNS[1], FIRST_LOAD),
+    ("daily page, loaded db / empty db", "postgres", DAILY_LOADED, DAILY_EMPTY),
+]
 ALTERNATIVE_MODULES = {"sqlite-utils insert_all": "sqlite_utils", "dlt merge (sqlalchemy)": "dlt"}
 
 
@@ -131,10 +163,11 @@ class Databases:
                 shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
 
     @contextmanager
-    def postgres(self) -> Iterator[URL]:
+    def postgres(self, template: str | None = None) -> Iterator[URL]:
+        """A new database; with ``template``, a copy of that database (PostgreSQL copies its files)."""
         name = f"papers_etl_bench_{os.getpid()}_{next(self.counter)}"
         with self._admin() as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
         try:
             yield self.pg_admin.set(database=name, drivername="postgresql+psycopg")
         finally:
@@ -191,6 +224,7 @@ class Bench:
         self.dbs = Databases(data / "dbs", None if self.postgres_problem else args.pg_url)
         self.rows = {(name, engine): Row(name, engine) for name, engine, _ in ROWS}
         self.mismatches: list[str] = []  # a load that did not give the generator's truth
+        self.daily: dict = {}  # the daily run: its page, base corpus and template databases (prepare_daily)
         self._mark_unavailable()
 
     def _mark_unavailable(self) -> None:
@@ -206,6 +240,10 @@ class Bench:
             for (_, engine), row in self.rows.items():
                 if engine == "postgres":
                     row.status, row.note = NOT_AVAILABLE, self.postgres_problem
+        if self.args.no_daily:
+            for (name, _), row in self.rows.items():
+                if name in DAILY_ROWS and row.status == OK:
+                    row.status, row.note = NOT_AVAILABLE, "disabled by --no-daily"
 
     def measurements(self) -> list[Callable[[], None]]:
         """One callable per fresh-database scenario that has something to measure."""
@@ -213,9 +251,59 @@ class Bench:
         for name, method in (("sqlite-utils insert_all", self.sqlite_utils), ("dlt merge (sqlalchemy)", self.dlt)):
             if self.rows[(name, "sqlite")].status == OK:
                 found.append(method)
+        if not self.args.no_daily:
+            found += [self.daily_empty_sqlite, self.daily_loaded_sqlite]
         if not self.postgres_problem:
             found += [self.floor_postgres, self.etl_postgres]
+            if not self.args.no_daily:
+                found += [self.daily_empty_postgres, self.daily_loaded_postgres]
         return found
+
+    # The daily run's preparation: the base corpus, the page, and one loaded database per engine.
+
+    @contextmanager
+    def prepared_daily(self) -> Iterator[None]:
+        """Load the base corpus once per engine (not timed) into template databases; drop them at the end."""
+        if self.args.no_daily:
+            yield
+            return
+        base_size = self.args.daily_base
+        if base_size == self.args.papers:
+            base, base_captures = self.truth, self.captures
+        else:
+            folder = self.args.workdir / f"daily-base-{base_size}"
+            base = prepare_data(folder, base_size, self.args.seed, self.args.shape)
+            base_captures = folder / "captures"
+        page_dir = self.data / f"daily-page-{base_size}"
+        shutil.rmtree(page_dir, ignore_errors=True)
+        page = generate.daily_page(page_dir, base)
+        self.daily = {"base_records": base["records"], "base_papers": base["unique_papers"], "page": page,
+                      "page_dir": page_dir, "template_load_seconds": {}}  # fmt: skip
+        template_pg = f"papers_etl_bench_{os.getpid()}_daily_base"
+        self.daily["sqlite_template"] = self.data / "dbs" / f"daily-base-{os.getpid()}.db"
+        try:
+            self._load_template(f"sqlite:///{self.daily['sqlite_template']}", base_captures, "sqlite")
+            if not self.postgres_problem:
+                with self.dbs._admin() as conn:
+                    conn.execute(f'CREATE DATABASE "{template_pg}"')
+                self.daily["postgres_template"] = template_pg
+                url = self.dbs.pg_admin.set(database=template_pg, drivername="postgresql+psycopg")
+                self._load_template(url.render_as_string(hide_password=False), base_captures, "postgres")
+            yield
+        finally:
+            for leftover in self.daily["sqlite_template"].parent.glob(self.daily["sqlite_template"].name + "*"):
+                leftover.unlink()
+            if "postgres_template" in self.daily:
+                with self.dbs._admin() as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{template_pg}" WITH (FORCE)')
+
+    def _load_template(self, url: str, captures: Path, engine: str) -> None:
+        print(f"daily run: loading the base corpus ({self.args.daily_base} records) into {engine}", flush=True)
+        env = {**os.environ, "PAPERS_ETL_DATABASE_URL": url}
+        child = run_child([self.cli, "load", str(captures)], cwd=self.data, env=env)
+        if child.returncode not in (0, 1):
+            raise SystemExit(f"daily run: loading the base corpus failed: {child.stderr.strip()[-300:]}")
+        self.daily["template_load_seconds"][engine] = child.wall_seconds
 
     def run(self) -> None:
         scenarios = self.measurements()
@@ -239,6 +327,7 @@ class Bench:
 
     def sqlite_utils(self) -> None:
         with self.dbs.sqlite() as path:
+            self._upgrade(f"sqlite:///{path}")
             self._worker("sqlite-utils", str(path), ("sqlite-utils insert_all", "sqlite"))
 
     def dlt(self) -> None:
@@ -252,6 +341,41 @@ class Bench:
     def etl_postgres(self) -> None:
         with self.dbs.postgres() as url:
             self._etl_scenario(url.render_as_string(hide_password=False), url, "postgres")
+
+    def daily_empty_sqlite(self) -> None:
+        with self.dbs.sqlite() as path:
+            self._upgrade(f"sqlite:///{path}")
+            self._daily(f"sqlite:///{path}", path, (DAILY_EMPTY, "sqlite"), stored=0)
+
+    def daily_loaded_sqlite(self) -> None:
+        with self.dbs.sqlite() as path:
+            with sqlite3.connect(self.daily["sqlite_template"]) as source, sqlite3.connect(path) as copy:
+                source.backup(copy)
+            self._daily(f"sqlite:///{path}", path, (DAILY_LOADED, "sqlite"), stored=self.daily["base_papers"])
+
+    def daily_empty_postgres(self) -> None:
+        with self.dbs.postgres() as url:
+            self._upgrade(url.render_as_string(hide_password=False))
+            self._daily(url.render_as_string(hide_password=False), url, (DAILY_EMPTY, "postgres"), stored=0)
+
+    def daily_loaded_postgres(self) -> None:
+        with self.dbs.postgres(template=self.daily["postgres_template"]) as url:
+            key, stored = (DAILY_LOADED, "postgres"), self.daily["base_papers"]
+            self._daily(url.render_as_string(hide_password=False), url, key, stored=stored)
+
+    def _daily(self, url: str, target: Path | URL, key: tuple[str, str], stored: int) -> None:
+        """Load the daily page; check that its new papers (all 50 into an empty db) were added."""
+        page = self.daily["page"]
+        before = loaded_counts(target) if stored else dict.fromkeys(LOADED_COUNTS, 0)
+        self._etl(url, key, captures=self.daily["page_dir"])
+        after = loaded_counts(target)
+        expected = stored + (page["new_papers"] if stored else page["records"])
+        added = after["listings_loaded"] - before["listings_loaded"]
+        if after["papers_loaded"] != expected or added != page["records"]:
+            message = (f"{key[0]} ({key[1]}): papers {after['papers_loaded']} (expected {expected}), "
+                       f"listings added {added} (expected {page['records']})")  # fmt: skip
+            self.mismatches.append(message)
+            self.rows[key].note = message
 
     def _etl_scenario(self, url: str, target: Path | URL, engine: str) -> None:
         """First load, then the same files again (all skipped), then --force when papers-etl has it."""
@@ -276,11 +400,11 @@ class Bench:
             self.mismatches.append(f"papers-etl load ({engine}): {', '.join(wrong)}")
             row.note = "; ".join(wrong)
 
-    def _etl(self, url: str, key: tuple[str, str], *options: str) -> None:
+    def _etl(self, url: str, key: tuple[str, str], *options: str, captures: Path | None = None) -> None:
         load_average = os.getloadavg()[0]
         # The URL goes in the environment, not on the command line (it may hold a password).
         env = {**os.environ, "PAPERS_ETL_DATABASE_URL": url}
-        child = run_child([self.cli, "load", *options, str(self.captures)], cwd=self.data, env=env)
+        child = run_child([self.cli, "load", *options, str(captures or self.captures)], cwd=self.data, env=env)
         if child.returncode not in (0, 1):  # 1: loaded with rejects (the generator writes none)
             self._fail(key, f"papers-etl exited {child.returncode}: {child.stderr.strip()[-300:]}")
             return
@@ -319,23 +443,35 @@ def cli_path() -> str:
 # --------------------------------------------------------------------------- results
 
 
+def medians(bench: Bench) -> dict[tuple[str, str], float]:
+    return {key: statistics.median(s.seconds for s in row.samples) for key, row in bench.rows.items() if row.samples}
+
+
 def summarise(bench: Bench) -> list[dict]:
-    """Medians, papers/s, ratios to the floor and to the first load, peak RSS."""
-    papers = bench.truth["records"]
-    medians = {key: statistics.median(s.seconds for s in row.samples) for key, row in bench.rows.items() if row.samples}
+    """Medians, papers/s, ratios to the floor (to the empty database for the daily page) and to the
+    first load, peak RSS."""
+    median = medians(bench)
     table = []
-    for name, engine, floor in ROWS:
+    for name, engine, reference in ROWS:
         row = bench.rows[(name, engine)]
         entry = {"name": name, "engine": engine, "status": row.status, "note": row.note}
         if row.status == OK and row.samples:
-            seconds = medians[(name, engine)]
+            seconds = median[(name, engine)]
+            papers = bench.daily["page"]["records"] if name in DAILY_ROWS else bench.truth["records"]
             entry |= {
                 "seconds": seconds,
+                "records": papers,
                 "papers_per_s": papers / seconds,
-                "ratio_to_floor": seconds / medians[(floor, engine)] if (floor, engine) in medians else None,
+                "reference": reference,
+                "ratio_to_reference": seconds / median[(reference, engine)] if (reference, engine) in median else None,
+                "ratio_to_floor": (
+                    seconds / median[(FLOORS[engine], engine)]
+                    if name not in DAILY_ROWS and (FLOORS[engine], engine) in median
+                    else None
+                ),
                 "ratio_to_first_load": (
-                    seconds / medians[(FIRST_LOAD, engine)]
-                    if name in RERUNS and (FIRST_LOAD, engine) in medians
+                    seconds / median[(FIRST_LOAD, engine)]
+                    if name in RERUNS and (FIRST_LOAD, engine) in median
                     else None
                 ),
                 "cpu_seconds": statistics.median(s.cpu_seconds for s in row.samples),
@@ -350,9 +486,19 @@ def summarise(bench: Bench) -> list[dict]:
     return table
 
 
+def key_ratios(bench: Bench) -> list[dict]:
+    """The ratios of the targets, from the medians of this one (interleaved) run."""
+    median, found = medians(bench), []
+    for label, engine, measured, against in KEY_RATIOS:
+        if (measured, engine) in median and (against, engine) in median:
+            found.append({"ratio": label, "engine": engine, "value": median[(measured, engine)] /
+                          median[(against, engine)]})  # fmt: skip
+    return found
+
+
 def format_table(table: list[dict]) -> str:
     header = (
-        f"{'measurement':<28} {'engine':<8} {'seconds':>9} {'CPU s':>8} {'papers/s':>10} {'× floor':>8} {'× load':>7} "
+        f"{'measurement':<28} {'engine':<8} {'seconds':>9} {'CPU s':>8} {'papers/s':>10} {'× ref':>8} {'× load':>7} "
     )
     header += f"{'peak RSS MB':>11} {'load avg':>8}"
     lines = [header, "-" * len(header)]
@@ -360,7 +506,7 @@ def format_table(table: list[dict]) -> str:
         if "seconds" not in e:
             lines.append(f"{e['name']:<28} {e['engine']:<8} {e['status']:>9}  {e['note']}")
             continue
-        ratio = f"{e['ratio_to_floor']:.2f}" if e["ratio_to_floor"] is not None else "-"
+        ratio = f"{e['ratio_to_reference']:.2f}" if e["ratio_to_reference"] is not None else "-"
         vs_load = f"{e['ratio_to_first_load']:.3f}" if e["ratio_to_first_load"] is not None else ""
         lines.append(
             f"{e['name']:<28} {e['engine']:<8} {e['seconds']:>9.3f} {e['cpu_seconds']:>8.3f} "
@@ -395,17 +541,27 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def prepare_data(folder: Path, papers: int, seed: int) -> dict:
-    """Reuse generated files when they match (--papers, --seed), else generate them afresh."""
+def prepare_data(folder: Path, papers: int, seed: int, shape: str) -> dict:
+    """Reuse generated files when they match (--papers, --seed, --shape), else generate them afresh."""
     truth_path = folder / "truth.json"
     if truth_path.exists() and (folder / "rows.pickle").exists():
         truth = json.loads(truth_path.read_text())
-        if (truth["papers"], truth["seed"]) == (papers, seed):
+        if (truth["papers"], truth["seed"], truth.get("shape", "mixed")) == (papers, seed, shape):
             return truth
     if folder.exists():
         shutil.rmtree(folder)
-    print(f"generating {papers} papers into {folder}", flush=True)
-    return generate.generate(folder, papers, seed)
+    print(f"generating {papers} papers ({shape}) into {folder}", flush=True)
+    return generate.generate(folder, papers, seed, shape)
+
+
+def measured_commit() -> dict:
+    """The commit of the code measured, and whether the checkout had changes not committed."""
+
+    def git(*command: str) -> str:
+        done = subprocess.run(["git", *command], cwd=BENCH, capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    return {"commit": git("rev-parse", "HEAD") or None, "uncommitted_changes": bool(git("status", "--porcelain"))}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -413,6 +569,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--papers", type=int, required=True, help="records (paper sightings) in the generated files")
     parser.add_argument("--repeats", type=int, default=5, help="runs of each measurement; the median is reported")
     parser.add_argument("--seed", type=int, default=0, help="generator seed")
+    parser.add_argument(
+        "--shape",
+        choices=generate.SHAPES,
+        default="pages",
+        help="the generated files: pages "
+        "(1,000-record daily_meta pages, issue #17) or mixed (three layouts, 20-60 per page)",
+    )
+    parser.add_argument(
+        "--daily-base",
+        type=int,
+        default=100_000,
+        help="records in the database the daily page is loaded into (1000000 for issue #17's target; default 100000)",
+    )
+    parser.add_argument("--no-daily", action="store_true", help="skip the daily-run measurement")
     parser.add_argument("--workdir", type=Path, help="where files and databases go (default: a temp folder per N)")
     parser.add_argument("--json", type=Path, help="results file (default: WORKDIR/results.json)")
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="PostgreSQL server (admin database) to use")
@@ -425,20 +595,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    truth = prepare_data(args.workdir / "data", args.papers, args.seed)
+    truth = prepare_data(args.workdir / "data", args.papers, args.seed, args.shape)
     bench = Bench(args, args.workdir / "data", truth)
-    info = machine(None if bench.postgres_problem else args.pg_url)
+    info = machine(None if bench.postgres_problem else args.pg_url) | measured_commit()
     print(f"{truth['records']} records in {truth['files']} files, {truth['unique_papers']} unique papers; "
           f"{args.repeats} repeats; --force: {'yes' if bench.has_force else 'n/a'}", flush=True)  # fmt: skip
     started = time.perf_counter()
-    bench.run()
+    with bench.prepared_daily():
+        bench.run()
     table = summarise(bench)
+    ratios = key_ratios(bench)
     info["load_average_at_end"] = os.getloadavg()
+    daily = {k: v for k, v in bench.daily.items() if k not in ("page_dir", "sqlite_template", "postgres_template")}
     result = {"machine": info, "truth": truth, "repeats": args.repeats, "elapsed_s": time.perf_counter() - started,
-              "rows": table}  # fmt: skip
+              "daily_run": daily, "rows": table, "key_ratios": ratios}  # fmt: skip
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2, default=str) + "\n")
     print(format_table(table))
+    for ratio in ratios:
+        print(f"{ratio['ratio']} ({ratio['engine']}): {ratio['value']:.3f}")
     print(f"written to {args.json}")
     for mismatch in bench.mismatches:
         print(f"WRONG RESULT {mismatch}", file=sys.stderr)

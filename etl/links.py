@@ -27,7 +27,7 @@ adds no false link; wider breaks (``https:// host``) are not read.
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import replace
 from urllib.parse import urlsplit
 
@@ -94,8 +94,36 @@ def extract_links(raw_text: str) -> tuple[Link, ...]:
     lowered = raw_text.lower()
     if not _holds_hints(lowered):
         return ()
-    matches = _url_re(lowered).finditer(_unescaped(raw_text))
-    return unique_links(_link(match.group(0)) for match in matches)
+    text = _unescaped(raw_text)
+    return unique_links(_link(match.group(0)) for match in _url_matches(text, lowered))
+
+
+# Where a match of URL_RE but its bare-pages alternative can start: every other alternative
+# starts with one of these (lower-cased; re.ASCII, so only ASCII letters fold).
+_URL_STARTS = ("http", "www.", "github.")
+
+
+def _url_matches(text: str, lowered: str) -> Iterator[re.Match[str]]:
+    """``_url_re(lowered).finditer(text)``, found faster where it can be: in ASCII text without
+    "github.io", a match starts only where one of _URL_STARTS does, so the pattern is tried at
+    those places (in order, none inside a match already found) instead of at every character."""
+    if "github.io" in lowered or not text.isascii():
+        yield from _url_re(lowered).finditer(text)
+        return
+    lowered = text.lower() if len(text) != len(lowered) else lowered  # unescaped: shorter
+    starts = set()
+    for start in _URL_STARTS:
+        found = lowered.find(start)
+        while found >= 0:
+            starts.add(found)
+            found = lowered.find(start, found + 1)
+    end = 0
+    for position in sorted(starts):
+        if position >= end:
+            match = _URL_RE_BUT_BARE_PAGES.match(text, position)
+            if match:
+                end = match.end()
+                yield match
 
 
 def unique_links(links: Iterable[Link | None]) -> tuple[Link, ...]:

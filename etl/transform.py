@@ -75,6 +75,8 @@ LATEX_URL_RE = re.compile(r"\\(?:url\s*\{(?P<url>[^{}\s]+)\}|href\s*\{(?P<href>[
 # A URL and a brace group glued to it: "{here}" or the URL repeated, both capture artefacts.
 URL_WITH_ARTEFACT_RE = re.compile(r"(?P<url>" + URL_RE.pattern + r")(?:\{[^{}\s]*\})?", URL_RE.flags)
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+_ZERO_WIDTH_CHARACTERS = frozenset(map(chr, _ZERO_WIDTH))
+_PLACEHOLDER_START = "\ue000"  # of a URL set aside (_placeholder)
 # Control characters: C0 but tab and line ends (which are white space here), DEL, C1.
 _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # Mathematical Alphanumeric Symbols ("\mathcal{O}" -> "𝒪") back to plain letters and digits.
@@ -84,6 +86,10 @@ _SYMBOL_WORDS = {ord("√"): " sqrt "}
 _ESCAPED_RE = re.compile(r"\\.")
 _JOINERS_RE = re.compile(r"[-‐‑‒–'’]")
 _WORD_RE = re.compile(r"[^\W_]+")
+# _folded_words for ASCII text, as bytes.translate tables: letters lower-cased, digits kept, the
+# joiners of _JOINERS_RE ("-", "'") dropped, any other character a space (it splits words).
+_ASCII_FOLD = bytes(ord(chr(byte).lower()) if chr(byte).isalnum() and byte < 128 else ord(" ") for byte in range(256))
+_ASCII_JOINERS = b"-'"
 # Abbreviation macros papers define, and citations (which have no text of their own).
 _EXTRA_MACROS = [
     MacroTextSpec("ie", "i.e."),
@@ -107,7 +113,13 @@ HEADER_YEAR_LOOKBACK = 8
 
 def clean_text(text: str) -> str:
     """Unicode NFC, zero-width and control characters dropped, white space collapsed to single spaces."""
-    text = unicodedata.normalize("NFC", text).translate(_ZERO_WIDTH)
+    if text.isascii():  # NFC already, no zero-width character
+        if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+            return text  # no control character, no white space but single spaces between words
+    else:
+        text = unicodedata.normalize("NFC", text)
+        if not _ZERO_WIDTH_CHARACTERS.isdisjoint(text):
+            text = text.translate(_ZERO_WIDTH)
     if _CONTROL_RE.search(text):
         text = _CONTROL_RE.sub("", text)
     return " ".join(text.split())
@@ -119,11 +131,17 @@ def normalise_text(raw: str) -> str:
 
     URLs are set aside before the LaTeX conversion so that it cannot damage them.
     """
-    text = LATEX_URL_RE.sub(_latex_url_as_text, clean_text(raw))
+    text = clean_text(raw)
+    if "\\url" in text or "\\href" in text:  # LATEX_URL_RE cannot match without one of them
+        text = LATEX_URL_RE.sub(_latex_url_as_text, text)
     latex = has_latex(text)
     links = may_hold_links(text)
     if not latex and not links:
         return text  # already clean: nothing to set aside or convert
+    if not latex and _PLACEHOLDER_START not in text:
+        # Without LaTeX there is no "{", so no artefact glued to a URL: setting the URLs aside
+        # and putting them back gives the same text, which only the final clean_text can change.
+        return text if text.isascii() else clean_text(text)
     text, urls = _set_urls_aside(text) if links else (text, [])
     if latex:
         text = latex_to_text(text)
@@ -134,7 +152,8 @@ def normalise_text(raw: str) -> str:
 
 def has_latex(text: str) -> bool:
     """Whether text holds a LaTeX character (substring tests: much faster than a regex)."""
-    return any(char in text for char in LATEX_CHARACTERS)
+    # LATEX_CHARACTERS spelt out: any() over a generator costs more than the tests themselves.
+    return "\\" in text or "$" in text or "{" in text or "}" in text or "`" in text or "''" in text
 
 
 def latex_to_text(text: str) -> str:
@@ -146,7 +165,7 @@ def latex_to_text(text: str) -> str:
     """
     pieces = _latex_pieces(_prepare_latex(text))
     converted = " ".join(_convert_piece(piece) if has_latex(piece) else piece for piece in pieces)
-    return converted.translate(_MATH_ALPHANUMERIC)
+    return converted if converted.isascii() else converted.translate(_MATH_ALPHANUMERIC)
 
 
 def _latex_pieces(text: str) -> list[str]:
@@ -155,9 +174,10 @@ def _latex_pieces(text: str) -> list[str]:
     pieces, current, depth, in_math = [], [], 0, False
     for word in text.split(" "):
         current.append(word)
-        unescaped = _ESCAPED_RE.sub("", word)
-        depth = max(0, depth + unescaped.count("{") - unescaped.count("}"))
-        in_math ^= unescaped.count("$") % 2 == 1
+        if has_latex(word):  # a plain word changes neither the depth nor the math
+            unescaped = _ESCAPED_RE.sub("", word) if "\\" in word else word
+            depth = max(0, depth + unescaped.count("{") - unescaped.count("}"))
+            in_math ^= unescaped.count("$") % 2 == 1
         if depth == 0 and not in_math:
             pieces.append(" ".join(current))
             current = []
@@ -195,6 +215,9 @@ def abstract_key(abstract: str) -> str:
 
 
 def _abstract_key_of_clean_text(abstract: str) -> str:
+    if "\\" not in abstract and abstract.isascii():  # _folded_words' ASCII path, kept in bytes
+        folded = b" ".join(abstract.encode().translate(_ASCII_FOLD, _ASCII_JOINERS).split())
+        return hashlib.blake2b(folded, digest_size=16).hexdigest() if folded else ""
     words = _folded_words(abstract)
     if not words:
         return ""
@@ -207,9 +230,15 @@ def folded_text(text: str) -> str:
 
 
 def _folded_words(text: str) -> list[str]:
-    text = LATEX_COMMAND_RE.sub(" ", text).casefold()
+    if "\\" in text:
+        text = LATEX_COMMAND_RE.sub(" ", text)
+    if text.isascii():  # one pass in C: case folded, joiners dropped, other punctuation a space
+        return text.encode().translate(_ASCII_FOLD, _ASCII_JOINERS).decode().split()
+    text = text.casefold()
     if not text.isascii():
-        text = unicodedata.normalize("NFKD", text.translate(_SYMBOL_WORDS)).translate(_combining_marks())
+        if "√" in text:  # the only key of _SYMBOL_WORDS
+            text = text.translate(_SYMBOL_WORDS)
+        text = unicodedata.normalize("NFKD", text).translate(_combining_marks())
     # Hyphens and apostrophes join a word ("re-weighting" = "reweighting"); other punctuation splits.
     text = _JOINERS_RE.sub("", text)
     return _WORD_RE.findall(text)
@@ -241,15 +270,17 @@ def _set_urls_aside(text: str) -> tuple[str, list[str]]:
 
 def _placeholder(index: int) -> str:
     # Private-use characters: LaTeX conversion leaves them alone and no capture holds them.
-    return f"\ue000{index}\ue001"
+    return f"{_PLACEHOLDER_START}{index}\ue001"
 
 
 def _prepare_latex(text: str) -> str:
     """Make captured text safe for a LaTeX parser without changing what it says."""
-    text = STRIPPED_COMMAND_RE.sub("{", text)  # "mathcal{O}" (backslash lost in capture) -> "{O}"
-    text = UNESCAPED_SPECIAL_RE.sub(r"\\\g<char>", text)  # a literal %, & or # is not markup
+    if "{" in text:
+        text = STRIPPED_COMMAND_RE.sub("{", text)  # "mathcal{O}" (backslash lost in capture) -> "{O}"
+    if "%" in text or "&" in text or "#" in text:
+        text = UNESCAPED_SPECIAL_RE.sub(r"\\\g<char>", text)  # a literal %, & or # is not markup
     text = text.replace("~", r"\textasciitilde{}")  # "~10%" means "about", not a non-breaking space
-    return _escape_dollars_outside_math(text)
+    return _escape_dollars_outside_math(text) if "$" in text else text  # each of its patterns needs a $
 
 
 def _escape_dollars_outside_math(text: str) -> str:
@@ -280,6 +311,7 @@ def _latex_converter() -> LatexNodes2Text:
     return LatexNodes2Text(latex_context=context, math_mode="text")
 
 
+@functools.lru_cache(maxsize=8192)  # pure, and pages print the same few thousand dates again and again
 def parse_published_on(raw: str, year_bound: dt.date | None = None) -> dt.date:
     """A publication date as a card prints it: "Jun 7, 2023", "Published on Dec 28, 2024",
     or "May 29" without a year, which is the latest such date not after ``year_bound``
@@ -340,6 +372,7 @@ def latest_date_not_after(month: int, day: int, bound: dt.date) -> dt.date | Non
     return None
 
 
+@functools.lru_cache(maxsize=1024)  # pure; "  • 13 authors" and the like repeat on every page
 def parse_author_count(raw: str) -> int | None:
     """ "  • 13 authors", "- 13 authors", "* 1 author", "13 authors" -> the count.
 

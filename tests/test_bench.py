@@ -16,6 +16,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import sqlalchemy as sa
 
 from bench import generate
 
@@ -53,6 +54,26 @@ def test_generator_is_deterministic_and_has_the_promised_mix(tmp_path: Path):
     assert all(count > 0 for count in first["layouts"].values())
 
 
+def test_the_pages_shape_writes_daily_meta_pages_of_1000_records(tmp_path: Path):
+    truth = generate.generate(tmp_path, 3000, seed=0, shape="pages")
+    files = sorted((tmp_path / "captures").rglob("*.txt"))
+    assert truth["files"] == len(files) == 3
+    assert truth["layouts"] == {"daily_meta": 3}
+    assert all("-daily_meta-" in path.name for path in files)
+    assert truth["repeats"] > 0  # papers of the first page seen again on the next ones
+
+
+def test_the_daily_page_repeats_papers_of_its_base_and_adds_new_ones(tmp_path: Path):
+    base = generate.generate(tmp_path / "base", PAPERS, seed=0)
+    page = generate.daily_page(tmp_path / "page", base)
+    assert page == {"records": 50, "repeats_of_base": 8, "new_papers": 42}
+    (path,) = (tmp_path / "page").iterdir()
+    last_day = max(p.name[:10] for p in (tmp_path / "base" / "captures").rglob("20*.txt"))
+    assert path.name[:10] > last_day  # the day after the base's last page
+    assert generate.daily_page(tmp_path / "again", base) == page
+    assert (tmp_path / "again" / path.name).read_bytes() == path.read_bytes()
+
+
 def test_markup_variants_share_the_papers_etl_title_key():
     from etl.transform import title_key
 
@@ -70,8 +91,10 @@ def bench_result(tmp_path_factory) -> tuple[dict, bool]:
     with_postgres = _postgres_answers()
     if not with_postgres and os.environ.get("PAPERS_ETL_REQUIRE_POSTGRES") == "1":
         pytest.fail("PAPERS_ETL_REQUIRE_POSTGRES=1 but no PostgreSQL server answers on 127.0.0.1:5432")
+    # mixed: many small files, so that papers repeat; the daily page goes into a database of the same 1e3 records
     command = [sys.executable, str(PROJECT_ROOT / "bench" / "run.py"), "--papers", str(PAPERS), "--repeats", "1",
-               "--workdir", str(workdir), "--json", str(workdir / "out.json")]  # fmt: skip
+               "--shape", "mixed", "--daily-base", str(PAPERS), "--workdir", str(workdir),
+               "--json", str(workdir / "out.json")]  # fmt: skip
     if not with_postgres:
         command.append("--no-postgres")
     done = subprocess.run(command, capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=600)
@@ -97,7 +120,13 @@ def test_every_measurement_ran_with_positive_figures(bench_result):
     rows = result["rows"]
     assert {(r["name"], r["engine"]) for r in rows} == {
         (name, engine)
-        for name in ("papers-etl load", "papers-etl re-run (skips)", "papers-etl --force re-run")
+        for name in (
+            "papers-etl load",
+            "papers-etl re-run (skips)",
+            "papers-etl --force re-run",
+            "daily page into empty db",
+            "daily page into loaded db",
+        )
         for engine in ("sqlite", "postgres")
     } | {
         ("floor sqlite3 executemany", "sqlite"),
@@ -110,10 +139,42 @@ def test_every_measurement_ran_with_positive_figures(bench_result):
         if row["status"] != "ok":
             continue
         assert len(row["samples"]) == result["repeats"] == 1
-        for figure in ("seconds", "papers_per_s", "ratio_to_floor", "peak_rss_mb"):
+        daily = row["name"].startswith("daily page")
+        figures = (
+            "seconds",
+            "papers_per_s",
+            "ratio_to_reference",
+            "peak_rss_mb",
+            *(() if daily else ("ratio_to_floor",)),
+        )
+        for figure in figures:
             assert row[figure] > 0, (row["name"], row["engine"], figure)
         if "re-run" in row["name"]:
             assert row["ratio_to_first_load"] > 0
+        assert row["records"] == (50 if daily else PAPERS)
+    assert result["machine"]["commit"]  # the code measured
+
+
+def test_the_key_ratios_are_those_of_the_rows(bench_result):
+    result, with_postgres = bench_result
+    seconds = {(r["name"], r["engine"]): r["seconds"] for r in result["rows"] if r["status"] == "ok"}
+    ratios = {(r["ratio"], r["engine"]): r["value"] for r in result["key_ratios"]}
+    engines = ("sqlite", "postgres") if with_postgres else ("sqlite",)
+    for engine in engines:
+        daily = ratios[("daily page, loaded db / empty db", engine)]
+        expected = seconds[("daily page into loaded db", engine)] / seconds[("daily page into empty db", engine)]
+        assert daily == pytest.approx(expected)
+    floor = seconds[("papers-etl load", "sqlite")] / seconds[("floor sqlite3 executemany", "sqlite")]
+    assert ratios[("papers-etl load / floor", "sqlite")] == pytest.approx(floor)
+
+
+def test_the_daily_page_went_into_a_database_of_the_base_corpus(bench_result):
+    result, _ = bench_result
+    daily = result["daily_run"]
+    assert daily["base_records"] == PAPERS
+    assert daily["base_papers"] == result["truth"]["unique_papers"]
+    assert daily["page"]["records"] == 50 and daily["page"]["repeats_of_base"] > 0
+    assert all(seconds > 0 for seconds in daily["template_load_seconds"].values())
 
 
 def test_papers_etl_loaded_what_the_generator_wrote(bench_result):
@@ -126,3 +187,64 @@ def test_papers_etl_loaded_what_the_generator_wrote(bench_result):
         assert row["papers_loaded"] == truth["unique_papers"], row["engine"]
         assert row["listings_loaded"] == truth["records"], row["engine"]
         assert row["github_repo_links_loaded"] == truth["github_repo_links"], row["engine"]
+
+
+# --------------------------------------------------------------------------- the floor's and sqlite-utils' end state
+
+
+def _libpq(url: str) -> str:
+    parts = sa.make_url(url)
+    values = {"host": parts.host, "port": parts.port, "user": parts.username, "password": parts.password,
+              "dbname": parts.database}  # fmt: skip
+    return " ".join(f"{key}={value}" for key, value in values.items() if value is not None)
+
+
+def _run_worker(kind: str, data: Path, target: str) -> None:
+    command = [sys.executable, str(PROJECT_ROOT / "bench" / "workers.py"), kind, str(data / "rows.pickle"), target]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=PROJECT_ROOT / "bench", timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1])["seconds"] > 0
+
+
+@pytest.fixture(scope="module")
+def small_corpus(tmp_path_factory) -> tuple[Path, dict]:
+    folder = tmp_path_factory.mktemp("corpus")
+    return folder, generate.generate(folder, 300, seed=3)
+
+
+def _kinds(db_url: str) -> list[str]:
+    if db_url.startswith("sqlite"):
+        return ["floor-sqlite", *(["sqlite-utils"] if importlib.util.find_spec("sqlite_utils") else [])]
+    return ["floor-postgres"]
+
+
+def test_floor_and_sqlite_utils_reach_papers_etl_end_state(db_url, small_corpus, tmp_path):
+    """The rows in papers-etl's tables, and a full-text index that finds what the text holds."""
+    data, truth = small_corpus
+    for kind in _kinds(db_url):
+        url = db_url if kind != "sqlite-utils" else f"sqlite:///{tmp_path / 'utils.db'}"
+        env = {**os.environ, "PAPERS_ETL_DATABASE_URL": url}
+        subprocess.run([str(CLI), "db", "upgrade"], env=env, check=True, capture_output=True)
+        _run_worker(kind, data, _libpq(url) if kind == "floor-postgres" else sa.make_url(url).database)
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            assert conn.scalar(sa.text("SELECT COUNT(*) FROM papers")) == truth["unique_papers"]
+            assert conn.scalar(sa.text("SELECT COUNT(*) FROM listings")) == truth["records"]
+            assert conn.scalar(sa.text("SELECT COUNT(*) FROM paper_links")) == truth["paper_links"]
+            holding = conn.scalar(sa.text(
+                "SELECT COUNT(*) FROM papers WHERE lower(title || ' ' || abstract) LIKE '%diffusion%'"
+            ))  # fmt: skip
+            if kind == "floor-postgres":
+                found = conn.scalar(sa.text(
+                    "SELECT COUNT(*) FROM papers WHERE search_vector @@ to_tsquery('english', 'diffusion')"
+                ))  # fmt: skip
+                index = conn.scalar(sa.text(
+                    "SELECT indexdef FROM pg_indexes WHERE tablename = 'papers' AND indexdef LIKE '%gin%'"
+                ))  # fmt: skip
+                assert "search_vector" in index
+            else:
+                found = conn.scalar(sa.text("SELECT COUNT(*) FROM papers_fts WHERE papers_fts MATCH 'diffusion'"))
+                triggers = conn.scalar(sa.text("SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'"))
+                assert triggers == 0  # built once after the load, not kept by row triggers
+        engine.dispose()
+        assert 0 < holding == found, kind

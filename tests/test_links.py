@@ -452,3 +452,40 @@ def test_extract_links_reads_every_url_re_match(text):
     # can: it must find exactly the links of URL_RE's matches, each read as links_from_urls reads a URL.
     expected = unique_links(link for match in URL_RE.finditer(text) for link in links_from_urls([match.group(0)]))
     assert extract_links(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Code: HTTPS://GitHub.com/Owner/Repo and www.Example.org/a.",
+        "see https://www.github.com/a/b/blob/main/github.com/c/d, then github. com/e/f",
+        "my\\_repo at https://github.com/o/my\\_repo (mirror: http: //x.org/p?q[1]=2#f)",
+        "wwww.example.org/x and awww.example.org and a.github.com/x and nogithub.com/y; www.z.org",
+        "[code](https://github.com/o/r)](https://github.com/o/r2) http://",
+        "Ünïcode text, then https://github.com/o/ü and www.x.de",
+        "pages at https://o.github.io/p and github.io alone, www.y.org",
+    ],
+)
+def test_url_matches_are_those_of_a_scan_at_every_character(text):
+    """The candidate-start search (issue #17) finds exactly what URL_RE's finditer finds."""
+    from etl.links import _unescaped, _url_matches, _url_re
+
+    lowered, unescaped = text.lower(), _unescaped(text)
+    expected = [(m.span(), m.group(0)) for m in _url_re(lowered).finditer(unescaped)]
+    assert expected  # every case holds a URL
+    assert [(m.span(), m.group(0)) for m in _url_matches(unescaped, lowered)] == expected
+
+
+@given(
+    st.lists(
+        st.sampled_from(["https://", "http: //", "www.", "github.", "com/", "github.com/", "o/r", "HTTP", "WWW.",
+                         ".", "/", "(", ")", "[", "]", "?", "#", " ", "\\_", "é", "-", "@", "x", "io", "{a}"]),
+        max_size=30,
+    ).map("".join)
+)  # fmt: skip
+def test_url_matches_agree_with_the_full_scan_on_any_text(text):
+    from etl.links import _unescaped, _url_matches, _url_re
+
+    lowered, unescaped = text.lower(), _unescaped(text)
+    expected = [(m.span(), m.group(0)) for m in _url_re(lowered).finditer(unescaped)]
+    assert [(m.span(), m.group(0)) for m in _url_matches(unescaped, lowered)] == expected
