@@ -116,9 +116,10 @@ title), and sightings with two ids are two papers even when their titles and
 abstracts are equal (a resubmission). A sighting without an id joins by the
 rules below and never bridges two ids: when it matches papers with different
 ids it joins one of them, the first in a fixed order of the candidate pairs
-(their keys), so a single load does not depend on file order. (Loads split
-into runs keep what an earlier run decided for such a sighting; `papers-etl
-rebuild` re-derives it.) Otherwise two sightings are one paper when their title
+(their keys), so the result does not depend on file order. Loads split into
+runs give the same: a batch that brings two ids among sightings sharing keys
+plans those papers again from scratch (`etl/load/plan.py`), and a stored
+sighting may move to the other paper. Otherwise two sightings are one paper when their title
 keys are equal and their abstracts agree (one is empty, they have the same
 words, one is a truncation of the other, or rapidfuzz finds them ≥ 80 % alike),
 or when they have the same abstract (at least 12 words) under titles that are

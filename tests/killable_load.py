@@ -70,14 +70,14 @@ def install(point: str, count: int) -> None:
     if point == "run-started":
         etl.pipeline._process_file = before_first_call(etl.pipeline._process_file)
     elif point == "mid-file":
-        etl.load._load_batch = after_calls(etl.load._load_batch, count)
+        etl.load.files._load_batch = after_calls(etl.load.files._load_batch, count)
     elif point == "after-file":
-        etl.load.COMMIT_SECONDS = {}  # a commit after every file, so that the N-th commit is the N-th file's
+        etl.load.session.COMMIT_SECONDS = {}  # a commit after every file, so that the N-th commit is the N-th file's
         etl.load.RunWriter._commit = after_calls(etl.load.RunWriter._commit, count)
     elif point == "before-finish":
         etl.load.finish_run = before_first_call(etl.load.finish_run)
     elif point == "mid-replace":
-        etl.load._delete_previous_load = after_calls(etl.load._delete_previous_load, 1)
+        etl.load.files._delete_previous_load = after_calls(etl.load.files._delete_previous_load, 1)
     else:
         raise SystemExit(f"unknown pause point {point}")
 
@@ -86,6 +86,6 @@ if __name__ == "__main__":
     separator = sys.argv.index("--")
     point, *numbers = sys.argv[1:separator]
     if "KILLABLE_BATCH_RECORDS" in os.environ:
-        etl.load.BATCH_RECORDS = int(os.environ["KILLABLE_BATCH_RECORDS"])
+        etl.load.files.BATCH_RECORDS = int(os.environ["KILLABLE_BATCH_RECORDS"])
     install(point, int(numbers[0]) if numbers else 1)
     main(sys.argv[separator + 1 :], prog_name="papers-etl")

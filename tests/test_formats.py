@@ -484,7 +484,7 @@ def test_many_days_of_api_answers_in_one_file_load_in_flat_memory(tmp_path, monk
     """Three times the days in one file: the load's peak memory stays about the same (it streams the file,
     entry by entry, batch by batch), instead of growing with the file. Batches of 500 sightings (not 5,000)
     so that both files span several batches at a test's size."""
-    monkeypatch.setattr(load, "BATCH_RECORDS", 500)
+    monkeypatch.setattr(load.files, "BATCH_RECORDS", 500)
     peaks = {}
     for days in (10, 30):
         folder = tmp_path / f"api-{days}"

@@ -209,14 +209,14 @@ def test_a_refused_file_does_not_stop_the_others(engine, page_dir):
 
 def test_a_file_that_fails_mid_load_leaves_nothing_behind(engine, page_dir, monkeypatch):
     folder = page_dir({"a.txt": daily_page("Mar 12", [WAVELETS]), "b.txt": compact_page([GARDENS, LANTERN])})
-    real_append = load._append
+    for writer_class in (load.writer.SqliteWriter, load.writer.PostgresWriter):
 
-    def fail_on_listings(conn, table, rows_):
-        if table.name == "listings" and any(r["raw_title"] == LANTERN[0] for r in rows_):
-            raise sa.exc.OperationalError("INSERT", {}, Exception("disk I/O error"))
-        real_append(conn, table, rows_)
+        def fail_on_listings(self, table, rows_, real_append=writer_class.append):
+            if table.name == "listings" and any(r["raw_title"] == LANTERN[0] for r in rows_):
+                raise sa.exc.OperationalError("INSERT", {}, Exception("disk I/O error"))
+            real_append(self, table, rows_)
 
-    monkeypatch.setattr(load, "_append", fail_on_listings)
+        monkeypatch.setattr(writer_class, "append", fail_on_listings)
 
     with pytest.raises(DatabaseError, match="disk I/O error"):
         run_load(engine, [folder])
@@ -246,7 +246,7 @@ def test_a_driver_error_in_a_bulk_write_is_one_line_and_keeps_the_files_before(
     engine, page_dir, monkeypatch, commit_seconds
 ):
     # One commit group: the failure itself commits the file written before it.
-    monkeypatch.setattr(load, "COMMIT_SECONDS", {"sqlite": commit_seconds, "postgresql": commit_seconds})
+    monkeypatch.setattr(load.session, "COMMIT_SECONDS", {"sqlite": commit_seconds, "postgresql": commit_seconds})
     folder = page_dir({"a.txt": daily_page("Mar 12", [WAVELETS]), "b.txt": compact_page([GARDENS, LANTERN])})
     with engine.begin() as conn:
         for statement in REFUSE_LANTERN[engine.dialect.name]:
@@ -261,7 +261,7 @@ def test_a_driver_error_in_a_bulk_write_is_one_line_and_keeps_the_files_before(
 
 
 def test_files_are_committed_together_and_counted_once_committed(engine, page_dir, monkeypatch):
-    monkeypatch.setattr(load, "COMMIT_SECONDS", {"sqlite": 3600, "postgresql": 3600})
+    monkeypatch.setattr(load.session, "COMMIT_SECONDS", {"sqlite": 3600, "postgresql": 3600})
     commits = []
     real_commit = load.RunWriter._commit
     monkeypatch.setattr(load.RunWriter, "_commit", lambda self: commits.append(1) or real_commit(self))
@@ -276,7 +276,7 @@ def test_files_are_committed_together_and_counted_once_committed(engine, page_di
 
 
 def test_the_tables_a_load_grows_are_analyzed_as_they_double(engine, page_dir, monkeypatch):
-    monkeypatch.setattr(load, "ANALYZE_MIN_ROWS", 2)
+    monkeypatch.setattr(load.session, "ANALYZE_MIN_ROWS", 2)
     folder = page_dir({f"{n}.txt": compact_page([(f"Paper Number {n}", WAVELETS[1])]) for n in range(10)})
 
     run_load(engine, [folder])
@@ -526,6 +526,9 @@ DEDUP_PAGES_WITH_IDS = DEDUP_PAGES | {
             ("Scaling Laws", GENERIC_A, "2403.00015", 7, 3, "Feb 3, 2024"),
         ],
     ),
+    # Without an id, it matches both "Benchmarks Considered Harmful" papers: it joins one, the same one
+    # whatever the order and the runs the files are loaded in.
+    "2026-03-07-daily.txt": daily_page("Mar 7", [("Benchmarks considered harmful", HARMFUL)]),
 }
 
 
@@ -591,11 +594,34 @@ def test_papers_with_ids_do_not_depend_on_file_order_or_runs(engine, folder_with
     assert papers_ids_aside(engine) == expected
 
 
+@pytest.mark.parametrize("order", list(itertools.permutations(range(3))))
+def test_a_sighting_without_an_id_between_two_ids_joins_the_same_paper_in_any_order_of_runs(engine, page_dir, order):
+    pages = {
+        "2026-03-05-daily.md": DEDUP_PAGES_WITH_IDS["2026-03-05-daily.md"],
+        "2026-03-06-daily.md": DEDUP_PAGES_WITH_IDS["2026-03-06-daily.md"],
+        "2026-03-07-daily.txt": DEDUP_PAGES_WITH_IDS["2026-03-07-daily.txt"],
+    }
+    folder = page_dir(pages)
+    run_load(engine, [folder])
+    expected = papers_ids_aside(engine)
+    harmful = "SELECT p.arxiv_id FROM listings l JOIN papers p USING (paper_id) WHERE l.arxiv_id IS NULL"
+    joined = rows(engine, harmful)
+    assert joined in ([("2403.00013",)], [("2403.00014",)])  # one paper of the two, never a third
+
+    reset(engine)
+    for index in order:  # each file a run of its own
+        run_load(engine, [folder / sorted(pages)[index]])
+
+    assert papers_ids_aside(engine) == expected
+    assert rows(engine, harmful) == joined
+    assert scalar(engine, "SELECT count(*) FROM papers") == 5  # speech, world models, two harmful, scaling laws
+
+
 def test_papers_do_not_depend_on_batch_size(engine, dedup_folder, monkeypatch):
     run_load(engine, [dedup_folder])
     expected = papers_ids_aside(engine)
     reset(engine)
-    monkeypatch.setattr(load, "BATCH_RECORDS", 1)  # every sighting on its own, as if files were split finely
+    monkeypatch.setattr(load.files, "BATCH_RECORDS", 1)  # every sighting on its own, as if files were split finely
 
     run_load(engine, [dedup_folder])
 

@@ -49,7 +49,7 @@ BATCH = 200  # load.BATCH_RECORDS in these tests (and their subprocesses): kill 
 
 @pytest.fixture(autouse=True)
 def small_batches(monkeypatch):
-    monkeypatch.setattr(load, "BATCH_RECORDS", BATCH)
+    monkeypatch.setattr(load.files, "BATCH_RECORDS", BATCH)
 
 
 FIELD_REJECTS = "rejects (record, field)"

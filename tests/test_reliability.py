@@ -57,7 +57,7 @@ def test_on_a_full_disk_the_run_counts_only_committed_files_and_says_the_disk_is
 ):
     folder = many_pages(page_dir)
     fill_the_disk(engine, after_files=3)
-    monkeypatch.setattr(load, "COMMIT_SECONDS", {"sqlite": commit_seconds, "postgresql": commit_seconds})
+    monkeypatch.setattr(load.session, "COMMIT_SECONDS", {"sqlite": commit_seconds, "postgresql": commit_seconds})
 
     with pytest.raises(DatabaseError) as info:
         run_load(engine, [folder], parse_process=False)
