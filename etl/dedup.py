@@ -233,7 +233,12 @@ def merge(members: Sequence[Member]) -> tuple[Paper, list[Disagreement]]:
     """The paper row for a cluster, and the sightings that disagree with it."""
     by_rank = sorted(members, key=lambda m: m.rank)
     first = by_rank[0].paper
-    voted = {name: _vote([getattr(m.paper, name) for m in members], rule.prefer) for name, rule in MERGE_RULES.items()}
+    if len(members) == 1:  # most clusters: nothing to vote on, nobody to disagree with
+        voted = {name: getattr(first, name) for name in MERGE_RULES}
+    else:
+        voted = {
+            name: _vote([getattr(m.paper, name) for m in members], rule.prefer) for name, rule in MERGE_RULES.items()
+        }
     # Authors' names, where a capture gives them, come from the earliest sighting that has them, and so does
     # the author count (other sightings' counts that differ are disagreements).
     author_names = next((m.paper.author_names for m in by_rank if m.paper.author_names), ())

@@ -160,6 +160,8 @@ def _parts_with_two_ids(stored: list[StoredSighting], new: list[Member]) -> set[
     """The stored papers in parts of the region (sightings linked by shared blocking keys or one paper)
     that hold two different arXiv ids."""
     members = [s.member for s in stored] + new
+    if len({m.paper.arxiv_id for m in members} - {None}) < 2:
+        return set()  # most regions: no id, or one
     parent = list(range(len(members)))
 
     def find(item: int) -> int:
