@@ -25,7 +25,7 @@ from pages import (
     markdown_page,
 )
 
-from etl import load
+from etl import dedup, load
 from etl.errors import DatabaseError, NoInputError
 from etl.pipeline import rebuild, run_load
 
@@ -615,6 +615,53 @@ def test_a_sighting_without_an_id_between_two_ids_joins_the_same_paper_in_any_or
     assert papers_ids_aside(engine) == expected
     assert rows(engine, harmful) == joined
     assert scalar(engine, "SELECT count(*) FROM papers") == 5  # speech, world models, two harmful, scaling laws
+
+
+@pytest.mark.parametrize("forced", ["2026-03-05-daily.md", "2026-03-07-daily.txt", "2026-03-02-daily.txt"])
+def test_a_forced_reload_among_ids_gives_what_loading_the_file_last_gives(engine, folder_with_ids, forced):
+    # --force of a file whose listing date changed: its earlier sightings go, the papers they left
+    # behind are planned again, and the result is that of loading the other files, then this one.
+    others = [folder_with_ids / name for name in sorted(DEDUP_PAGES_WITH_IDS) if name != forced]
+    run_load(engine, others)
+    run_load(engine, [folder_with_ids / forced], listed_on=dt.date(2026, 2, 1))
+    expected = papers_ids_aside(engine)
+
+    reset(engine)
+    run_load(engine, [folder_with_ids])
+    summary = run_load(engine, [folder_with_ids / forced], listed_on=dt.date(2026, 2, 1), force=True)
+
+    assert summary.counts["files_loaded"] == 1
+    assert papers_ids_aside(engine) == expected
+    rebuild(engine)
+    assert papers_ids_aside(engine) == expected
+
+
+def test_a_forced_reload_that_no_longer_bridges_two_papers_splits_them(engine, page_dir, monkeypatch):
+    speech_words = SPEECH.split()
+    folder = page_dir(
+        {
+            "a.txt": daily_page("Mar 1", [("Sparse Experts for Speech", SPEECH)]),
+            # A truncation of the same abstract under a longer title: alone, not the same paper as a.txt's.
+            "b.txt": daily_page("Mar 2", [("Sparse Experts for Speech: Extended", " ".join(speech_words[:24]))]),
+            # b.txt's title over a.txt's abstract: the same paper as both, so all three are one.
+            "f.txt": daily_page("Mar 3", [("Sparse Experts for Speech: Extended", SPEECH)]),
+        }
+    )
+    run_load(engine, [folder])
+    assert scalar(engine, "SELECT count(*) FROM papers") == 1
+
+    # Rules under which f.txt's sighting no longer matches a.txt's (alike titles must now be equal), and a
+    # digest that makes --force reload f.txt: the paper it bridged is planned again and splits.
+    monkeypatch.setattr(dedup, "TITLE_SIMILARITY", 101)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE source_files SET parse_digest = NULL WHERE path LIKE '%f.txt'"))
+    run_load(engine, [folder / "f.txt"], force=True, parse_process=False)
+
+    split = "SELECT p.title, count(*) FROM papers p JOIN listings USING (paper_id) GROUP BY p.title ORDER BY p.title"
+    assert rows(engine, split) == [("Sparse Experts for Speech", 1), ("Sparse Experts for Speech: Extended", 2)]
+    expected = papers_ids_aside(engine)
+    rebuild(engine)
+    assert papers_ids_aside(engine) == expected
 
 
 def test_papers_do_not_depend_on_batch_size(engine, dedup_folder, monkeypatch):
