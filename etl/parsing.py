@@ -75,7 +75,7 @@ serve(int(tasks), int(results))
 
 
 def parse_events(fingerprint: Fingerprint, listed_on: dt.date | None, digest_only: bool = False) -> Iterator[FileEvent]:
-    """Parse the file ``fingerprint`` names, lazily, as its events (``etl.events``): its FileHead, SightingBatch es
+    """Parse the file ``fingerprint`` names, lazily, as its events (``etl.events``): its FileHead, SightingBatches
     of up to BATCH_SIGHTINGS, then its FileEnd. ``digest_only`` (``load --force`` of a file loaded before): no
     batch, only the end, whose digest says whether the file parses as at its earlier load. Raises InputError
     when the file cannot be used (when opened, or on the way): no event follows. Close the generator (or read it
