@@ -1,4 +1,4 @@
-"""etl.parsing: files parsed here or in a worker process, and the parse digest --force compares."""
+"""etl.parsing: a file parsed as a stream of events, here or in a worker, and the digest --force compares."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from etl.events import FileEnd, FileHead, SightingBatch, Tally
 from etl.extract import fingerprint_file
 from etl.parsing import BATCH_SIGHTINGS, Parser, parse_events
 from etl.pipeline import Progress, run_load
-from etl.records import LEVEL_FIELD, LISTED_ON_HEADER
+from etl.records import LEVEL_FIELD, LISTED_ON_HEADER, Capture
 
 DATA = Path(__file__).parent / "data"
 
@@ -72,18 +72,22 @@ def test_a_file_parses_to_its_head_batches_of_its_sightings_and_its_end():
 
     head, *batches, end = events_of(path)
 
-    assert head == FileHead(fingerprint_file(path), "daily_meta", head.listing_date, head.capture)
-    assert (head.listing_date.value, head.listing_date.source) == (dt.date(2026, 9, 9), LISTED_ON_HEADER)
-    assert all(isinstance(batch, SightingBatch) for batch in batches) and isinstance(end, FileEnd)
-    sightings = [sighting for batch in batches for sighting in batch.sightings]
-    assert [s.record.raw_title for s in sightings][:2] == [
+    assert (head.fingerprint, head.layout, head.capture) == (fingerprint_file(path), "daily_meta", Capture())
+    listing_date = head.listing_date  # "Sep 9" in the header; the year is the file's (its mtime)
+    assert (listing_date.value.month, listing_date.value.day, listing_date.source) == (9, 9, LISTED_ON_HEADER)
+    assert [type(event) for event in (head, *batches, end)] == [FileHead, SightingBatch, FileEnd]
+    assert [s.record.raw_title for s in batches[0].sightings] == [
         "Impossible Calendars: Dates That Never Were",
         "Gentle Warmup for Sparse Transformers",
+        "Month-Only Metadata",
     ]
-    assert end.tally == Tally(records=len(sightings), records_rejected=0, fields_rejected=len(end.problems))
-    assert end.problems and {p.level for p in end.problems} == {LEVEL_FIELD}
-    assert any("Feb 30, 2023" in (p.excerpt or "") for p in end.problems)
-    assert end.digest == digest_of(path) and len(end.digest) == 32
+    assert end.tally == Tally(records=3, records_rejected=0, fields_rejected=3)
+    assert [(p.level, p.line_no, p.excerpt) for p in end.problems] == [
+        (LEVEL_FIELD, 19, "Feb 30, 2023"),
+        (LEVEL_FIELD, 17, "• many authors"),
+        (LEVEL_FIELD, 35, "Jun 2023"),
+    ]
+    assert end.digest == digest_of(path) != digest_of(path, dt.date(2026, 1, 8)) and len(end.digest) == 32
 
 
 def test_the_sightings_come_in_batches_of_at_most_batch_sightings(pages, monkeypatch):
@@ -124,8 +128,8 @@ def test_a_refused_file_raises_its_one_line_error_and_gives_no_end():
 
 def test_the_worker_sends_exactly_the_events_of_this_process(pages):
     fingerprints = [fingerprint_file(path) for path in [*pages, DATA / "daily_meta_bad_fields.txt"]]
-    with Parser(None, in_process=True) as here, Parser(None, in_process=False) as worker:
-        expected = [outcome(here, one) for one in fingerprints]
+    with Parser(None, in_process=True) as this_process, Parser(None, in_process=False) as worker:
+        expected = [outcome(this_process, one) for one in fingerprints]
         tickets = [worker.submit(one) for one in fingerprints]  # all at once: the worker runs ahead
         found = [received(worker, ticket) for ticket in tickets]  # and files come back in order
 
