@@ -7,9 +7,10 @@ calls. A file that cannot be used is refused (a ``rejects`` row at level
 Each file is read twice, in chunks, never whole: a first pass hashes it (a
 file whose sha256 is already loaded is skipped without being parsed; the
 loaded sha256 values are read once per run), a second pass decodes, parses
-and transforms it (``etl.parsing``) as a stream that the load consumes in
-batches inside the file's own savepoint (``load.RunWriter`` commits the files
-written about every second). Memory therefore stays flat whatever the size of
+and transforms it (``etl.parsing``) as a stream of events (``etl.events``:
+the file's head, batches of sightings, its end with its problems and digest)
+that the load consumes inside the file's own savepoint (``load.RunWriter``
+commits the files written about every second). Memory therefore stays flat whatever the size of
 the file; a bad byte or a parser failure half way rolls the file back.
 
 Parsing runs ahead of the load, in a second process when the machine has
