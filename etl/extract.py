@@ -35,7 +35,7 @@ UTF8_BOM = BOM.encode()
 
 @dataclass(frozen=True)
 class Fingerprint:
-    """The facts about a capture file that are recorded, from one pass over its bytes."""
+    """A capture file as its first pass finds it (``fingerprint_file``): what decides "already loaded"."""
 
     path: Path
     sha256: str
@@ -328,7 +328,7 @@ def _readable(path: Path) -> Iterator[None]:
         raise InputError(f"cannot be read ({exc.strerror or exc}); check its permissions", path) from None
 
 
-def fingerprint(path: Path) -> Fingerprint:
+def fingerprint_file(path: Path) -> Fingerprint:
     """sha256, size and mtime from one chunked pass: decides "already loaded" before any parsing."""
     digest, size = hashlib.sha256(), 0
     with open_capture(path) as chunks:

@@ -3,7 +3,7 @@
 Started by ``etl.parsing.Parser``, which imports it from its own package folder;
 never by hand. A module of its own, so that the worker imports only the parsing
 code (not the command line, the database layer or the caller's ``__main__``), and
-the objects it sends are ``etl.parsing``'s.
+the events it sends are ``etl.events``' own classes, which the load receives as they are.
 """
 
 from __future__ import annotations

@@ -1,17 +1,21 @@
-"""Parse capture files into sightings (extract, then transform), here or in a second process.
+"""Parse capture files into events (extract, then transform), here or in a second process.
+
+``parse_events`` reads one file as a stream of small immutable events
+(``etl.events``): its head, batches of sightings, its end with its problems,
+their tally and the parse digest. The load consumes them as they come, so
+memory stays flat whatever the size of the file.
 
 A load spends about as long parsing files as writing them. On a machine with
-more than one core, ``Parser`` overlaps the two: a worker process parses the next
-files while this process writes the current one. Sightings cross over in chunks
-through a pipe, so memory stays flat whatever the size of the files, and files
-come back in the order they were submitted. Without the worker (one
-core, ``--no-parse-process``, a dry run) the same ``parse_file`` runs here,
-lazily, as the load consumes it.
+more than one core, ``Parser`` overlaps the two: a worker process runs
+``parse_events`` on the next files while this process writes the current one,
+and sends the events as they are through a pipe; files come back in the order
+they were submitted. Without the worker (one core, ``--no-parse-process``, a
+dry run) the same generator runs here, lazily, as the load consumes it.
 
-``parse_file`` also computes a digest of what the file parses to (records,
-papers, problems, listing date, path). ``load --force`` compares it with the
-digest stored at the file's earlier load: a file that parses exactly as before
-has nothing to reload, so only the parse is paid.
+The digest is of what the file parses to (records, papers, problems, listing
+date, path). ``load --force`` compares it with the digest stored at the file's
+earlier load: a file that parses exactly as before has nothing to reload, so
+only the parse is paid.
 
 Nothing here touches the database.
 """
@@ -25,21 +29,24 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import closing, contextmanager, suppress
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 from .errors import InputError, LayoutError, ParserProcessError
+from .events import FileEnd, FileEvent, FileHead, SightingBatch, Tally
 from .extract import Fingerprint, iter_lines, open_capture
 from .formats import PageStream
-from .records import LEVEL_FIELD, LEVEL_RECORD, Capture, ListingDate, Problem, Sighting
+from .records import LEVEL_RECORD, Problem, Sighting
 from .transform import resolve_listed_on, sighting_card, transform_record, year_bound
 
 log = logging.getLogger(__name__)
 
-CHUNK_SIGHTINGS = 200  # sightings per message from the worker (about 0.7 MB pickled)
+# Sightings per SightingBatch, one message from the worker (about 0.2 MB pickled). A consumer holds a
+# batch or two while the next is parsed: at 200, a dry run's peak memory was 1.3 times that at 50.
+BATCH_SIGHTINGS = 50
 PIPE_BYTES = 1 << 20  # what the pipe from the worker holds: the worker runs about this far ahead
 STOP_SECONDS = 5.0  # how long a stopping worker is waited for before it is killed
 DIGEST_VERSION = b"papers-etl parse digest 2"  # 2: capture facts (page URL, kind, capture time), card values
@@ -64,90 +71,74 @@ serve(int(tasks), int(results))
 """
 
 
-@dataclass
-class Tally:
-    records: int = 0
-    records_rejected: int = 0
-    fields_rejected: int = 0
-
-    def add(self, problems: Iterable[Problem]) -> None:
-        for problem in problems:
-            self.records_rejected += problem.level == LEVEL_RECORD
-            self.fields_rejected += problem.level == LEVEL_FIELD
-
-
-@dataclass
-class ParsedFile:
-    """A file being parsed. ``sightings`` is consumed once; ``problems``, ``tally``
-    and ``digest`` are complete when it is exhausted."""
-
-    facts: Fingerprint
-    layout: str
-    listing: ListingDate
-    sightings: Iterator[Sighting]
-    capture: Capture = field(default_factory=Capture)
-    problems: list[Problem] = field(default_factory=list)
-    tally: Tally = field(default_factory=Tally)
-    digest: str | None = None
-    digest_only: bool = False  # parsed for its digest only: ``sightings`` were consumed already
-
-
 # --------------------------------------------------------------------------- one file, in this process
 
 
-@contextmanager
-def parse_file(facts: Fingerprint, listed_on: dt.date | None) -> Iterator[ParsedFile]:
-    """Open ``facts.path`` and parse it lazily. Raises InputError when the file cannot be
-    used (when opened, or from ``sightings`` as it is consumed)."""
-    with open_capture(facts.path) as chunks:
+def parse_events(fingerprint: Fingerprint, listed_on: dt.date | None, digest_only: bool = False) -> Iterator[FileEvent]:
+    """Parse the file ``fingerprint`` names, lazily, as its events (``etl.events``): its FileHead, SightingBatches
+    of up to BATCH_SIGHTINGS, then its FileEnd. ``digest_only`` (``load --force`` of a file loaded before): no
+    batch, only the end, whose digest says whether the file parses as at its earlier load. Raises InputError
+    when the file cannot be used (when opened, or on the way): no event follows. Close the generator (or read it
+    through) to close the file."""
+    path = fingerprint.path
+    with open_capture(path) as chunks:
         hashed = _HashedChunks(chunks)
-        page = _guarded(lambda: PageStream(iter_lines(hashed, facts.path)), facts.path)
-        capture = page.capture
-        listing = resolve_listed_on(
-            page.header_date, facts.path.name, facts.mtime, listed_on, page.header_date_line_no, capture
-        )
-        parsed = ParsedFile(facts, page.layout, listing, iter(()), capture)
-        head_problems = [*capture.problems, *([listing.problem] if listing.problem else [])]
-        parsed.problems.extend(head_problems)
-        parsed.tally.add(head_problems)
-        parsed.sightings = _sightings(page, parsed, hashed)
-        yield parsed
+        with _refused_on_parser_failure(path):
+            page = PageStream(iter_lines(hashed, path))
+        head = _file_head(fingerprint, page, listed_on)
+        yield head
+        with _refused_on_parser_failure(path):
+            end = yield from _sighting_batches(head, page, digest_only)
+        if hashed.sha256 != fingerprint.sha256:
+            raise InputError("the file changed while it was being loaded; run the load again", path)
+        yield end
 
 
-def _sightings(page: PageStream, parsed: ParsedFile, hashed: _HashedChunks) -> Iterator[Sighting]:
-    path = parsed.facts.path
-    digest = _Digest(parsed)
-    bound = year_bound(parsed.listing.value, parsed.capture, parsed.facts.mtime)
-    try:
-        for record in page.records():
-            paper, found = transform_record(record, bound)
-            parsed.problems.extend(found)
-            parsed.tally.add(found)
-            if paper is not None:
-                parsed.tally.records += 1
-                sighting = Sighting(record, paper, sighting_card(record))
-                digest.add_sighting(sighting)
-                yield sighting
-        parsed.problems.extend(page.problems)
-        parsed.tally.add(page.problems)
-    except InputError:
-        raise
-    except Exception as exc:
-        raise _parser_failure(exc, path) from exc
-    _refuse_a_page_of_junk(parsed, path)
-    if hashed.sha256 != parsed.facts.sha256:
-        raise InputError("the file changed while it was being loaded; run the load again", path)
-    parsed.digest = digest.finish(parsed.problems)
+def _file_head(fingerprint: Fingerprint, page: PageStream, listed_on: dt.date | None) -> FileHead:
+    capture = page.capture
+    listing_date = resolve_listed_on(
+        page.header_date, fingerprint.path.name, fingerprint.mtime, listed_on, page.header_date_line_no, capture
+    )
+    return FileHead(fingerprint, page.layout, listing_date, capture)
 
 
-def _refuse_a_page_of_junk(parsed: ParsedFile, path: Path) -> None:
+def _sighting_batches(head: FileHead, page: PageStream, digest_only: bool) -> Generator[SightingBatch, None, FileEnd]:
+    """The page's sightings in batches (none with ``digest_only``); returns the file's end."""
+    listing_date = head.listing_date
+    problems = [*head.capture.problems, *([listing_date.problem] if listing_date.problem else [])]
+    digest = _Digest(head)
+    bound = year_bound(listing_date.value, head.capture, head.fingerprint.mtime)
+    records = 0
+    batch: list[Sighting] = []
+    for record in page.records():
+        paper, found = transform_record(record, bound)
+        problems.extend(found)
+        if paper is None:
+            continue
+        sighting = Sighting(record, paper, sighting_card(record))
+        digest.add_sighting(sighting)
+        records += 1
+        if not digest_only:
+            batch.append(sighting)
+        if len(batch) == BATCH_SIGHTINGS:
+            yield SightingBatch(tuple(batch))
+            batch = []
+    if batch:
+        yield SightingBatch(tuple(batch))
+    problems.extend(page.problems)  # complete once the records are read
+    tally = Tally.of(records, problems)
+    _refuse_a_page_of_junk(tally, problems, head.fingerprint.path)
+    return FileEnd(tuple(problems), tally, digest.finish(problems))
+
+
+def _refuse_a_page_of_junk(tally: Tally, problems: list[Problem], path: Path) -> None:
     """A page where no record, or fewer than half, reads as a paper was read in a layout it is
     not in: refuse it whole (its savepoint rolls back) rather than load what it does not say."""
-    loaded, rejected = parsed.tally.records, parsed.tally.records_rejected
+    loaded, rejected = tally.records, tally.records_rejected
     if rejected == 0 or rejected <= loaded:
         return
     first = min(
-        (p for p in parsed.problems if p.level == LEVEL_RECORD),
+        (p for p in problems if p.level == LEVEL_RECORD),
         key=lambda p: p.line_no or 0,
     )
     what = "no record reads as a paper" if loaded == 0 else f"{rejected} of {loaded + rejected} records are not papers"
@@ -160,20 +151,19 @@ def _refuse_a_page_of_junk(parsed: ParsedFile, path: Path) -> None:
     )
 
 
-def _guarded(parse: Callable[[], PageStream], path: Path) -> PageStream:
+@contextmanager
+def _refused_on_parser_failure(path: Path) -> Iterator[None]:
     """An unexpected parser failure refuses this file only, never the run."""
     try:
-        return parse()
+        yield
     except InputError:
         raise
     except Exception as exc:
-        raise _parser_failure(exc, path) from exc
-
-
-def _parser_failure(exc: Exception, path: Path) -> InputError:
-    log.info("parser failure on %s: %s: %s", path, type(exc).__name__, exc)
-    log.debug("where the parser failed", exc_info=True)  # the stack at -vv only
-    return InputError(f"unexpected parser failure ({type(exc).__name__}: {exc}); please report it with this file", path)
+        log.info("parser failure on %s: %s: %s", path, type(exc).__name__, exc)
+        log.debug("where the parser failed", exc_info=True)  # the stack at -vv only
+        raise InputError(
+            f"unexpected parser failure ({type(exc).__name__}: {exc}); please report it with this file", path
+        ) from exc
 
 
 class _HashedChunks:
@@ -196,10 +186,10 @@ class _HashedChunks:
 class _Digest:
     """What a file parses to, in 32 hex characters: everything the load writes from it."""
 
-    def __init__(self, parsed: ParsedFile):
+    def __init__(self, head: FileHead):
         self._hash = hashlib.blake2b(DIGEST_VERSION, digest_size=16)
-        listing, capture = parsed.listing, parsed.capture
-        self._add((str(parsed.facts.path), parsed.layout, listing.value, listing.source))
+        listing_date, capture = head.listing_date, head.capture
+        self._add((str(head.fingerprint.path), head.layout, listing_date.value, listing_date.source))
         self._add((capture.page_url, capture.page_kind, capture.captured_at))
 
     def add_sighting(self, sighting: Sighting) -> None:
@@ -223,7 +213,7 @@ class _Digest:
             )
         )
 
-    def finish(self, problems: list[Problem]) -> str:
+    def finish(self, problems: Iterable[Problem]) -> str:
         for problem in problems:
             self._add((problem.level, problem.reason, problem.line_no, problem.excerpt))
         return self._hash.hexdigest()
@@ -241,21 +231,21 @@ class Ticket:
     """A file submitted to a Parser, to be received in submission order."""
 
     number: int
-    facts: Fingerprint
+    fingerprint: Fingerprint
     digest_only: bool  # only the digest is wanted (load --force of a file loaded before)
 
 
 class Parser:
     """Parses submitted files, in a worker process (``in_process=False``) or here,
-    and hands them back in submission order through ``receive``.
+    and hands back their events in submission order through ``receive``.
 
     The worker (``etl.parse_worker``, imported from this package's folder) is started at the first
     submission, so a run that parses nothing (every file already loaded) never
-    pays for it. It talks over two pipes: tasks in, messages out. A pipe holds
-    little (PIPE_BYTES), so the worker runs at most a chunk or two ahead and
-    memory stays flat; when either process dies, the other reads end-of-file or
-    a broken pipe and stops. Use as a context manager: the worker is stopped on
-    exit, whatever happened.
+    pays for it. It talks over two pipes: tasks in, events out (or the InputError
+    that refuses a file). A pipe holds little (PIPE_BYTES), so the worker runs at
+    most a batch or two ahead and memory stays flat; when either process dies,
+    the other reads end-of-file or a broken pipe and stops. Use as a context
+    manager: the worker is stopped on exit, whatever happened.
     """
 
     def __init__(self, listed_on: dt.date | None, in_process: bool):
@@ -278,8 +268,8 @@ class Parser:
     def __exit__(self, *exc_info) -> None:
         self.close()
 
-    def submit(self, facts: Fingerprint, digest_only: bool = False) -> Ticket:
-        ticket = Ticket(self._submitted, facts, digest_only)
+    def submit(self, fingerprint: Fingerprint, digest_only: bool = False) -> Ticket:
+        ticket = Ticket(self._submitted, fingerprint, digest_only)
         self._submitted += 1
         if not self._in_process:
             self._start_worker()
@@ -288,39 +278,34 @@ class Parser:
         return ticket
 
     @contextmanager
-    def receive(self, ticket: Ticket, records_read: RecordsRead) -> Iterator[ParsedFile]:
-        """The parsed file of ``ticket`` (the oldest not yet received). With
-        ``digest_only``, its sightings are already consumed and its digest set."""
+    def receive(self, ticket: Ticket, records_read: RecordsRead) -> Iterator[Iterator[FileEvent]]:
+        """The events of ``ticket``'s file (the oldest not yet received), as ``parse_events`` yields them;
+        ``records_read`` hears of its records as their batches pass (of a ``digest_only`` file, at its end).
+        The events raise the InputError that refuses the file, if one does."""
         if ticket.number != self._received:
             raise RuntimeError(f"ticket {ticket.number} received out of order (expected {self._received})")
         self._received += 1
         if self._in_process:
-            with self.here(ticket.facts, ticket.digest_only, records_read) as parsed:
-                yield parsed
+            with self.parse_now(ticket.fingerprint, ticket.digest_only, records_read) as events:
+                yield events
             return
-        parsed = self._head(ticket)
-        parsed.sightings = self._sightings_from_worker(ticket, parsed, records_read)
+        events = _reporting(self._events_from_worker(), records_read)
         try:
-            if ticket.digest_only:
-                _drain(parsed.sightings)
-                parsed.digest_only = True
-            yield parsed
+            yield events
         except InputError:
-            _drain(parsed.sightings)  # the file is refused, the run goes on: its remaining messages come next
+            _drain(events)  # the file is refused, the run goes on: its remaining events come next
             raise
         else:
-            _drain(parsed.sightings)  # a consumer that stopped early: the next file's messages follow
+            _drain(events)  # a consumer that stopped early: the next file's events follow
 
     @contextmanager
-    def here(self, facts: Fingerprint, digest_only: bool, records_read: RecordsRead) -> Iterator[ParsedFile]:
-        """Parse a file in this process now, outside the submission order (a file whose
-        fate is only known at its turn)."""
-        with parse_file(facts, self._listed_on) as parsed:
-            parsed.sightings = _counted(parsed.sightings, records_read)
-            if digest_only:
-                _drain(parsed.sightings)
-                parsed.digest_only = True
-            yield parsed
+    def parse_now(
+        self, fingerprint: Fingerprint, digest_only: bool, records_read: RecordsRead
+    ) -> Iterator[Iterator[FileEvent]]:
+        """Parse a file in this process, as its events are read, outside the submission order
+        (a file whose fate is only known at its turn). The file is closed on exit."""
+        with closing(parse_events(fingerprint, self._listed_on, digest_only)) as events:
+            yield _reporting(events, records_read)
 
     def close(self) -> None:
         if self._worker is None:
@@ -352,35 +337,22 @@ class Parser:
         self._results = Connection(result_reader, writable=False)
         log.debug("parsing in a second process (pid %d)", self._worker.pid)
 
-    def _head(self, ticket: Ticket) -> ParsedFile:
-        kind, *body = self._next_message()
-        if kind == "error":
-            raise body[0]
-        if kind != "head":
-            raise ParserProcessError(f"the parser process sent {kind!r} where a file's start was expected")
-        layout, listing, capture = body
-        return ParsedFile(ticket.facts, layout, listing, iter(()), capture)
-
-    def _sightings_from_worker(
-        self, ticket: Ticket, parsed: ParsedFile, records_read: RecordsRead
-    ) -> Iterator[Sighting]:
+    def _events_from_worker(self) -> Iterator[FileEvent]:
+        """One file's events as the worker sends them, checked to come in order: a head, batches, an end."""
+        expected: tuple[type, ...] = (FileHead,)
         while True:
-            kind, *body = self._next_message()
-            if kind == "sightings":
-                records_read(len(body[0]), sum(map(_text_size, body[0])))
-                yield from body[0]
-            elif kind == "end":
-                problems, parsed.tally, parsed.digest = body
-                parsed.problems.extend(problems)
-                if ticket.digest_only:  # no sightings were sent: count them now
-                    records_read(parsed.tally.records, 0)
+            message = self._next_message()
+            if isinstance(message, InputError):
+                raise message
+            if not isinstance(message, expected):
+                wanted = " or ".join(kind.__name__ for kind in expected)
+                raise ParserProcessError(f"the parser process sent {type(message).__name__} where {wanted} was due")
+            yield message
+            if isinstance(message, FileEnd):
                 return
-            elif kind == "error":
-                raise body[0]
-            else:
-                raise ParserProcessError(f"the parser process sent {kind!r} inside a file")
+            expected = (SightingBatch, FileEnd)
 
-    def _next_message(self) -> tuple:
+    def _next_message(self) -> FileEvent | InputError:
         try:
             return self._results.recv()
         except (EOFError, OSError):
@@ -399,6 +371,19 @@ def _widen(fd: int) -> None:
             fcntl.fcntl(fd, set_size, PIPE_BYTES)
 
 
+def _reporting(events: Iterable[FileEvent], records_read: RecordsRead) -> Iterator[FileEvent]:
+    """The events, with ``records_read`` told of each batch as it passes, and at the end of the records
+    that no batch carried (a digest-only parse): the same progress whichever process parsed."""
+    reported = 0
+    for event in events:
+        if isinstance(event, SightingBatch):
+            reported += len(event.sightings)
+            records_read(len(event.sightings), sum(map(_text_size, event.sightings)))
+        elif isinstance(event, FileEnd) and event.tally.records > reported:
+            records_read(event.tally.records - reported, 0)
+        yield event
+
+
 def _text_size(sighting: Sighting) -> int:
     """Characters of a record's text: how far into its file the parse has got, near enough for a progress
     bar (len() is free; encoding to count bytes is not)."""
@@ -411,17 +396,6 @@ def _text_size(sighting: Sighting) -> int:
     )
 
 
-def _counted(sightings: Iterator[Sighting], records_read: RecordsRead, every: int = 200) -> Iterator[Sighting]:
-    count = size = 0
-    for count, sighting in enumerate(sightings, start=1):
-        size += _text_size(sighting)
-        if count % every == 0:
-            records_read(every, size)
-            size = 0
-        yield sighting
-    records_read(count % every, size)
-
-
 def _drain(items: Iterator) -> None:
     for _ in items:
         pass
@@ -431,34 +405,23 @@ def _drain(items: Iterator) -> None:
 
 
 def work(tasks: Connection, results: Connection) -> None:
-    """The worker's main loop (``etl.parse_worker``): parse each task's file and send it back
-    in messages, until the tasks end. A load that died closes the pipes: then it stops."""
+    """The worker's main loop (``etl.parse_worker``): parse each task's file and send its events
+    back as they come, until the tasks end. A load that died closes the pipes: then it stops."""
     while True:
         try:
-            task = tasks.recv()
+            ticket, listed_on = tasks.recv()
         except EOFError:
             return
-        ticket, listed_on = task
         try:
-            _parse_for(ticket, listed_on, results.send)
+            _send_events(ticket, listed_on, results.send)
         except BrokenPipeError:
             return
 
 
-def _parse_for(ticket: Ticket, listed_on: dt.date | None, send: Callable[[tuple], None]) -> None:
+def _send_events(ticket: Ticket, listed_on: dt.date | None, send: Callable[[FileEvent | InputError], None]) -> None:
+    """The events of the ticket's file, or (after those sent) the InputError that refuses it."""
     try:
-        with parse_file(ticket.facts, listed_on) as parsed:
-            send(("head", parsed.layout, parsed.listing, parsed.capture))
-            chunk: list[Sighting] = []
-            for sighting in parsed.sightings:
-                if ticket.digest_only:
-                    continue
-                chunk.append(sighting)
-                if len(chunk) == CHUNK_SIGHTINGS:
-                    send(("sightings", chunk))
-                    chunk = []
-            if chunk:
-                send(("sightings", chunk))
-            send(("end", parsed.problems, parsed.tally, parsed.digest))
+        for event in parse_events(ticket.fingerprint, listed_on, ticket.digest_only):
+            send(event)
     except InputError as exc:
-        send(("error", exc))
+        send(exc)

@@ -7,9 +7,10 @@ calls. A file that cannot be used is refused (a ``rejects`` row at level
 Each file is read twice, in chunks, never whole: a first pass hashes it (a
 file whose sha256 is already loaded is skipped without being parsed; the
 loaded sha256 values are read once per run), a second pass decodes, parses
-and transforms it (``etl.parsing``) as a stream that the load consumes in
-batches inside the file's own savepoint (``load.RunWriter`` commits the files
-written about every second). Memory therefore stays flat whatever the size of
+and transforms it (``etl.parsing``) as a stream of events (``etl.events``:
+the file's head, batches of sightings, its end with its problems and digest)
+that the load consumes inside the file's own savepoint (``load.RunWriter``
+commits the files written about every second). Memory therefore stays flat whatever the size of
 the file; a bad byte or a parser failure half way rolls the file back.
 
 Parsing runs ahead of the load, in a second process when the machine has
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import itertools
 import logging
 import os
 from collections import deque
@@ -35,8 +35,9 @@ from sqlalchemy.engine import Engine
 from . import formats, load, locks
 from .db import current_revision, database_errors, database_files, ensure_schema, head_revision, redact, safe_url
 from .errors import DatabaseBusy, DatabaseError, InputError, LockNotAcquired, SchemaRevisionError
-from .extract import Discovery, Fingerprint, Selection, discover_inputs, fingerprint
-from .parsing import ParsedFile, Parser, Ticket
+from .events import FileEnd, FileHead, SightingBatch
+from .extract import Discovery, Fingerprint, Selection, discover_inputs, fingerprint_file
+from .parsing import Parser, Ticket
 from .records import LEVEL_FILE, Problem
 
 log = logging.getLogger(__name__)
@@ -367,14 +368,19 @@ class _SeenKeys:
         self.abstracts: set[int] = set()
         self.ids: set[int] = set()
 
-    def new_papers(self, sightings: Iterable) -> int:
-        """Of these sightings, how many no stored listing nor earlier sighting knows; their keys are read in
-        chunks, so that memory holds one chunk of keys (never the sightings) besides the run's sets."""
-        keys = ((s.paper.title_key, s.paper.abstract_key, s.paper.arxiv_id) for s in sightings)
-        new = 0
-        while chunk := list(itertools.islice(keys, load.CHUNK_ROWS)):
-            new += self._new_in(chunk)
-        return new
+    def new_papers(self, events: Iterable[SightingBatch | FileEnd]) -> tuple[int, FileEnd]:
+        """Of a file's sightings (its events after its head), how many no stored listing nor earlier sighting
+        knows; and the file's end. Their keys are checked load.CHUNK_ROWS at a time, as the batches come, so
+        that memory holds one chunk of keys (never the file's sightings) besides the run's sets."""
+        new, keys = 0, []
+        for event in events:
+            if isinstance(event, FileEnd):  # the last event
+                return new + (self._new_in(keys) if keys else 0), event
+            keys.extend((s.paper.title_key, s.paper.abstract_key, s.paper.arxiv_id) for s in event.sightings)
+            while len(keys) >= load.CHUNK_ROWS:
+                new += self._new_in(keys[: load.CHUNK_ROWS])
+                del keys[: load.CHUNK_ROWS]
+        raise ValueError("a file's events stopped before its end")
 
     def _new_in(self, keys: list[tuple[str, str, str | None]]) -> int:
         stored: tuple[set[str], set[str], set[str]] = (set(), set(), set())
@@ -411,7 +417,7 @@ class _Planned:
     """A file as seen before its turn: fingerprinted, and its parsing maybe started."""
 
     path: Path
-    facts: Fingerprint | None = None
+    fingerprint: Fingerprint | None = None
     refused: InputError | None = None
     ticket: Ticket | None = None
 
@@ -460,7 +466,7 @@ def _settled(value) -> Future:
 
 def _fingerprint_or_error(path: Path) -> Fingerprint | InputError:
     try:
-        return fingerprint(path)
+        return fingerprint_file(path)
     except InputError as exc:
         return exc
 
@@ -468,24 +474,23 @@ def _fingerprint_or_error(path: Path) -> Fingerprint | InputError:
 def _plan(job: _Job, path: Path, found: Fingerprint | InputError, parser: Parser, submitted: set[str]) -> _Planned:
     if isinstance(found, InputError):
         return _Planned(path, refused=found)
-    facts = found
-    planned = _Planned(path, facts)
-    if facts.sha256 in submitted or (not job.force and facts.sha256 in job.loaded):
+    planned = _Planned(path, found)
+    if found.sha256 in submitted or (not job.force and found.sha256 in job.loaded):
         return planned  # skipped, or a copy of a file earlier in this run: decided at its turn
-    submitted.add(facts.sha256)
-    digest_only = _digest_suffices(job, facts)
+    submitted.add(found.sha256)
+    digest_only = _digest_suffices(job, found)
     if digest_only and parser.runs_ahead and len(submitted) % 2 == 0:
         # A --force run that finds files unchanged only parses: this process parses every
         # other file itself, at its turn, while the worker parses the next ones.
         return planned
-    planned.ticket = parser.submit(facts, digest_only=digest_only)
+    planned.ticket = parser.submit(found, digest_only=digest_only)
     return planned
 
 
-def _digest_suffices(job: _Job, facts: Fingerprint) -> bool:
+def _digest_suffices(job: _Job, fingerprint: Fingerprint) -> bool:
     """--force of a file whose earlier load recorded a digest: parse it, compare, and only
     reload it when it now parses differently."""
-    return job.force and not job.dry_run and job.loaded.get(facts.sha256) is not None
+    return job.force and not job.dry_run and job.loaded.get(fingerprint.sha256) is not None
 
 
 # --------------------------------------------------------------------------- one file
@@ -496,15 +501,20 @@ def _process_file(job: _Job, planned: _Planned, parser: Parser) -> FileResult:
     try:
         if planned.refused is not None:
             raise planned.refused
-        facts = planned.facts
-        if not job.force and facts.sha256 in job.loaded:
+        fingerprint = planned.fingerprint
+        if not job.force and fingerprint.sha256 in job.loaded:
             return FileResult(name, SKIPPED, message="already loaded (same sha256)")
         if planned.ticket is not None:
+            digest_only = planned.ticket.digest_only
             parsing = parser.receive(planned.ticket, job.progress.records_read)
         else:
-            parsing = parser.here(facts, _digest_suffices(job, facts), job.progress.records_read)
-        with parsing as parsed:
-            return _load_parsed(job, parser, parsed)
+            digest_only = _digest_suffices(job, fingerprint)
+            parsing = parser.parse_now(fingerprint, digest_only, job.progress.records_read)
+        with parsing as events:
+            head = next(events)
+            if digest_only:  # no batches: the file's end follows its head
+                return _reload_if_changed(job, parser, head, next(events))
+            return _load_events(job, head, events)
     except InputError as exc:
         if not job.dry_run:
             with database_errors(job.engine.url), job.writer.file() as conn:
@@ -512,69 +522,68 @@ def _process_file(job: _Job, planned: _Planned, parser: Parser) -> FileResult:
         return FileResult(name, REFUSED, message=str(exc.at(name)))
 
 
-def _load_parsed(job: _Job, parser: Parser, parsed: ParsedFile) -> FileResult:
-    facts = parsed.facts
-    if parsed.digest_only:  # load --force of a file loaded before: compare, and reload only if it differs
-        if parsed.digest == job.loaded.get(facts.sha256):
-            return _unchanged(job, parsed)
-        with parser.here(facts, False, lambda count, size: None) as again:  # parses differently now: reload it
-            return _load_parsed(job, parser, again)
-    counts = load.FileCounts()
-    if job.dry_run:
-        counts.papers_inserted = job.dry_run_keys.new_papers(parsed.sightings)
-    else:
-        source = load.SourceFile(
-            path=str(facts.path),
-            sha256=facts.sha256,
-            size_bytes=facts.size_bytes,
-            layout=parsed.layout,
-            listed_on=parsed.listing.value,
-            listed_on_source=parsed.listing.source,
-            page_url=parsed.capture.page_url,
-            page_kind=parsed.capture.page_kind,
-            captured_at=parsed.capture.captured_at,
-            modified_at=dt.datetime.fromtimestamp(facts.mtime, dt.UTC),
-        )
-        with database_errors(job.engine.url), job.writer.file() as conn:
-            counts = load.load_file(
-                conn,
-                job.run_id,
-                source,
-                parsed.sightings,
-                parsed.problems,
-                replace=job.force,
-                parse_digest=lambda: parsed.digest,
-            )
-        job.writer.grew(counts.records)
-        job.loaded[facts.sha256] = parsed.digest
-    return FileResult(
-        str(facts.path),
-        LOADED,
-        records=parsed.tally.records,
-        papers_inserted=counts.papers_inserted,
-        papers_updated=counts.papers_updated,
-        records_rejected=parsed.tally.records_rejected,
-        fields_rejected=parsed.tally.fields_rejected + len(counts.disagreements),
-        **_listing_facts(parsed),
+def _reload_if_changed(job: _Job, parser: Parser, head: FileHead, end: FileEnd) -> FileResult:
+    """load --force of a file loaded before: reload it only when it parses differently now."""
+    fingerprint = head.fingerprint
+    if end.digest == job.loaded.get(fingerprint.sha256):
+        return _unchanged(job, head, end)
+    with parser.parse_now(fingerprint, False, _already_counted) as events:
+        return _load_events(job, next(events), events)
+
+
+def _already_counted(records: int, size: int) -> None:
+    """Progress of a file parsed a second time: its records were counted the first time."""
+
+
+def _load_events(job: _Job, head: FileHead, events: Iterator[SightingBatch | FileEnd]) -> FileResult:
+    """Load the file whose head this is from the rest of its events."""
+    if job.dry_run:  # only count the papers a load would insert
+        new_papers, end = job.dry_run_keys.new_papers(events)
+        return _loaded(head, end, load.FileCounts(papers_inserted=new_papers))
+    with database_errors(job.engine.url), job.writer.file() as conn:
+        counts, end = load.load_file(conn, job.run_id, _source_file(head), events, replace=job.force)
+    job.writer.grew(counts.records)
+    job.loaded[head.fingerprint.sha256] = end.digest
+    return _loaded(head, end, counts)
+
+
+def _source_file(head: FileHead) -> load.SourceFile:
+    fingerprint, capture = head.fingerprint, head.capture
+    return load.SourceFile(
+        path=str(fingerprint.path),
+        sha256=fingerprint.sha256,
+        size_bytes=fingerprint.size_bytes,
+        layout=head.layout,
+        listed_on=head.listing_date.value,
+        listed_on_source=head.listing_date.source,
+        page_url=capture.page_url,
+        page_kind=capture.page_kind,
+        captured_at=capture.captured_at,
+        modified_at=dt.datetime.fromtimestamp(fingerprint.mtime, dt.UTC),
     )
 
 
-def _listing_facts(parsed: ParsedFile) -> dict:
-    return {"layout": parsed.layout, "listed_on": parsed.listing.value, "listed_on_source": parsed.listing.source}
-
-
-def _unchanged(job: _Job, parsed: ParsedFile) -> FileResult:
+def _unchanged(job: _Job, head: FileHead, end: FileEnd) -> FileResult:
     """--force of a file that parses exactly as at its earlier load: its rows are already
     what a reload would write. Only its problems are recorded again, for this run."""
-    path = str(parsed.facts.path)
     with database_errors(job.engine.url), job.writer.file() as conn:
-        load.record_problems(conn, job.run_id, path, parsed.problems)
+        load.record_problems(conn, job.run_id, str(head.fingerprint.path), end.problems)
+    return _loaded(head, end, load.FileCounts(), message=UNCHANGED_MESSAGE)
+
+
+def _loaded(head: FileHead, end: FileEnd, counts: load.FileCounts, message: str | None = None) -> FileResult:
+    """The result of a file loaded (or, in a dry run, that would be): its tally, and what the load changed."""
+    tally = end.tally
     return FileResult(
-        path,
+        str(head.fingerprint.path),
         LOADED,
-        records=parsed.tally.records,
-        records_rejected=parsed.tally.records_rejected,
-        fields_rejected=parsed.tally.fields_rejected,
-        message=UNCHANGED_MESSAGE,
-        **_listing_facts(parsed),
+        records=tally.records,
+        papers_inserted=counts.papers_inserted,
+        papers_updated=counts.papers_updated,
+        records_rejected=tally.records_rejected,
+        fields_rejected=tally.fields_rejected + len(counts.disagreements),
+        message=message,
+        layout=head.layout,
+        listed_on=head.listing_date.value,
+        listed_on_source=head.listing_date.source,
     )

@@ -27,7 +27,7 @@ from etl.extract import (
     decode_capture,
     discover,
     discover_inputs,
-    fingerprint,
+    fingerprint_file,
     iter_lines,
     open_capture,
     parse_page,
@@ -847,14 +847,14 @@ def test_fingerprint_hashes_in_chunks(tmp_path, monkeypatch):
     path = tmp_path / "a.txt"
     path.write_bytes(b"0123456789" * 7 + b"tail")
 
-    found = fingerprint(path)
+    found = fingerprint_file(path)
 
     assert (found.sha256, found.size_bytes) == (hashlib.sha256(path.read_bytes()).hexdigest(), 74)
 
 
 def test_fingerprint_of_a_vanished_file_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="vanished before it could be read; run the load again"):
-        fingerprint(tmp_path / "gone.txt")
+        fingerprint_file(tmp_path / "gone.txt")
 
 
 def test_a_big_file_streams_with_flat_memory(tmp_path):

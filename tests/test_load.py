@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import rows, scalar
+from conftest import DATA, rows, scalar
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pages import (
@@ -27,6 +27,8 @@ from pages import (
 
 from etl import dedup, load
 from etl.errors import DatabaseError, NoInputError
+from etl.extract import fingerprint_file
+from etl.parsing import parse_events
 from etl.pipeline import rebuild, run_load
 
 CONTENT_TABLES = ("papers", "paper_links", "source_files", "listings")
@@ -360,6 +362,20 @@ def test_an_unexpected_parser_failure_refuses_that_file_only(engine, page_dir, m
     assert [f.status for f in summary.files] == ["refused", "loaded"]
     assert "unexpected parser failure (RuntimeError: parser bug)" in summary.files[0].message
     assert rows(engine, "SELECT title FROM papers") == [(WAVELETS[0],)]
+
+
+@pytest.mark.parametrize("parse_process", [False, True])
+def test_a_file_is_recorded_as_the_end_of_its_parse_says(engine, parse_process):
+    path = DATA / "daily_meta_bad_fields.txt"
+    *_, end = parse_events(fingerprint_file(path), None)
+
+    run_load(engine, [path], parse_process=parse_process)
+
+    assert rows(engine, "SELECT record_count, parse_digest FROM source_files") == [(end.tally.records, end.digest)]
+    assert rows(engine, "SELECT level, line_no, reason, excerpt FROM rejects ORDER BY reject_id") == [
+        (p.level, p.line_no, p.reason, p.excerpt) for p in end.problems
+    ]
+    assert end.tally.records == 3 and len(end.problems) == 3
 
 
 def test_a_run_stopped_by_an_unexpected_error_is_marked_failed(engine, page_dir, monkeypatch):

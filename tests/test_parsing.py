@@ -1,4 +1,4 @@
-"""etl.parsing: files parsed here or in a worker process, and the parse digest --force compares."""
+"""etl.parsing: a file parsed as a stream of events, here or in a worker, and the digest --force compares."""
 
 from __future__ import annotations
 
@@ -18,42 +18,47 @@ from conftest import PROJECT_ROOT
 from pages import GARDENS, LANTERN, ORBITS, WAVELETS, compact_page, daily_meta_page, daily_page
 
 from etl.errors import EncodingError, InputError, LayoutError, ParserProcessError
-from etl.extract import fingerprint
-from etl.parsing import CHUNK_SIGHTINGS, Parser, parse_file
+from etl.events import FileEnd, FileHead, SightingBatch, Tally
+from etl.extract import fingerprint_file
+from etl.parsing import BATCH_SIGHTINGS, Parser, parse_events
 from etl.pipeline import Progress, run_load
+from etl.records import LEVEL_FIELD, LISTED_ON_HEADER, Capture
+
+DATA = Path(__file__).parent / "data"
 
 PAGES = {
     "a.txt": daily_meta_page(
         "Jan 8", [(*ORBITS, "  • 3 authors", "Jun 7, 2023"), (*LANTERN, "  • many authors", "Feb 30, 2023")]
     ),
     "b-notes.txt": "some notes, not a capture\n",
-    "c.txt": compact_page([WAVELETS, GARDENS] * (CHUNK_SIGHTINGS // 2 + 3)),  # more than one chunk
+    "c.txt": compact_page([WAVELETS, GARDENS] * (BATCH_SIGHTINGS // 2 + 3)),  # more than one batch
     "d-latin1.txt": compact_page([WAVELETS]).encode() + b"\nCaf\xe9\n",
     "e.txt": daily_page("Mar 12", [GARDENS]),
 }
 
 
+def events_of(path, listed_on=None, digest_only=False) -> list:
+    return list(parse_events(fingerprint_file(path), listed_on, digest_only))
+
+
 def digest_of(path, listed_on=None) -> str:
-    with parse_file(fingerprint(path), listed_on) as parsed:
-        list(parsed.sightings)
-    return parsed.digest
+    *_, end = events_of(path, listed_on)
+    return end.digest
 
 
 def received(parser: Parser, ticket):
-    """What receiving one file gives: its parse, or the error that refused it."""
+    """What receiving one file gives: its events and its progress, or the error that refused it."""
     counted, sizes = [], []
     try:
-        with parser.receive(ticket, lambda count, size: (counted.append(count), sizes.append(size))) as parsed:
-            sightings = list(parsed.sightings)
-            problems, tally, digest = parsed.problems, parsed.tally, parsed.digest
+        with parser.receive(ticket, lambda count, size: (counted.append(count), sizes.append(size))) as events:
             # The text size (progress) is the same whichever process parsed: part of what is compared.
-            return (parsed.layout, parsed.listing, sightings, problems, tally, digest, sum(counted), sum(sizes))
+            return (list(events), sum(counted), sum(sizes))
     except InputError as exc:
         return (type(exc), str(exc), exc.line_no)
 
 
-def outcome(parser: Parser, facts, digest_only: bool = False):
-    return received(parser, parser.submit(facts, digest_only))
+def outcome(parser: Parser, fingerprint, digest_only: bool = False):
+    return received(parser, parser.submit(fingerprint, digest_only))
 
 
 @pytest.fixture
@@ -62,26 +67,91 @@ def pages(page_dir):
     return [folder / name for name in sorted(PAGES)]
 
 
-def test_the_worker_parses_exactly_as_this_process(pages):
-    facts = [fingerprint(path) for path in pages]
-    with Parser(None, in_process=True) as here, Parser(None, in_process=False) as worker:
-        expected = [outcome(here, one) for one in facts]
-        tickets = [worker.submit(one) for one in facts]  # all at once: the worker runs ahead
+def test_a_file_parses_to_its_head_batches_of_its_sightings_and_its_end():
+    path = DATA / "daily_meta_bad_fields.txt"
+
+    head, *batches, end = events_of(path)
+
+    assert (head.fingerprint, head.layout, head.capture) == (fingerprint_file(path), "daily_meta", Capture())
+    listing_date = head.listing_date  # "Sep 9" in the header; the year is the file's (its mtime)
+    assert (listing_date.value.month, listing_date.value.day, listing_date.source) == (9, 9, LISTED_ON_HEADER)
+    assert [type(event) for event in (head, *batches, end)] == [FileHead, SightingBatch, FileEnd]
+    assert [s.record.raw_title for s in batches[0].sightings] == [
+        "Impossible Calendars: Dates That Never Were",
+        "Gentle Warmup for Sparse Transformers",
+        "Month-Only Metadata",
+    ]
+    assert end.tally == Tally(records=3, records_rejected=0, fields_rejected=3)
+    assert [(p.level, p.line_no, p.excerpt) for p in end.problems] == [
+        (LEVEL_FIELD, 19, "Feb 30, 2023"),
+        (LEVEL_FIELD, 17, "• many authors"),
+        (LEVEL_FIELD, 35, "Jun 2023"),
+    ]
+    assert end.digest == digest_of(path) != digest_of(path, dt.date(2026, 1, 8)) and len(end.digest) == 32
+
+
+def test_the_sightings_come_in_batches_of_at_most_batch_sightings(pages, monkeypatch):
+    _, *batches, end = events_of(pages[2])  # c.txt: BATCH_SIGHTINGS + 6 papers
+    assert [len(batch.sightings) for batch in batches] == [BATCH_SIGHTINGS, 6]
+    assert end.tally.records == BATCH_SIGHTINGS + 6
+
+    path = DATA / "daily_meta_bad_fields.txt"
+    _, *one_batch, end_of_one = events_of(path)
+    monkeypatch.setattr("etl.parsing.BATCH_SIGHTINGS", 2)
+    _, *small_batches, end_of_small = events_of(path)
+
+    assert [len(batch.sightings) for batch in one_batch] == [3]
+    assert [len(batch.sightings) for batch in small_batches] == [2, 1]
+    assert [s for b in small_batches for s in b.sightings] == [s for b in one_batch for s in b.sightings]
+    assert end_of_small == end_of_one  # problems, tally and digest do not depend on the batches
+
+
+def events_until_refused(path) -> tuple[list[str], InputError]:
+    kinds = []
+    with pytest.raises(InputError) as refused:
+        for event in parse_events(fingerprint_file(path), None):
+            kinds.append(type(event).__name__)
+    return kinds, refused.value
+
+
+def test_a_refused_file_raises_its_one_line_error_and_gives_no_end():
+    kinds, error = events_until_refused(DATA / "not_a_listing.txt")  # refused on opening: no event
+    assert (kinds, type(error), error.line_no) == ([], LayoutError, 1)
+    assert str(error.at("a.txt")).startswith("a.txt:1: unknown layout: no Hugging Face papers banner")
+
+    junk = DATA / "formats" / "junk_page.txt"
+    kinds, error = events_until_refused(junk)  # refused once read through: no end
+    assert (kinds, type(error), error.line_no) == (["FileHead"], LayoutError, 11)
+    assert str(error).startswith(f"{junk}:11: no record reads as a paper (first, line 11: ")
+    assert "\n" not in str(error)
+
+
+def test_the_worker_sends_exactly_the_events_of_this_process(pages):
+    fingerprints = [fingerprint_file(path) for path in [*pages, DATA / "daily_meta_bad_fields.txt"]]
+    with Parser(None, in_process=True) as this_process, Parser(None, in_process=False) as worker:
+        expected = [outcome(this_process, one) for one in fingerprints]
+        tickets = [worker.submit(one) for one in fingerprints]  # all at once: the worker runs ahead
         found = [received(worker, ticket) for ticket in tickets]  # and files come back in order
 
     assert found == expected
-    assert [first for first, *_ in expected] == ["daily_meta", LayoutError, "compact", EncodingError, "daily"]
-    assert len(expected[2][2]) == 2 * (CHUNK_SIGHTINGS // 2 + 3)  # every sighting crossed over, in chunks
-    assert len(expected[0][3]) == expected[0][4].fields_rejected == 2  # bad author count and date, with problems
+    layouts = [result[0][0].layout if isinstance(result[0], list) else result[0] for result in expected]
+    assert layouts == ["daily_meta", LayoutError, "compact", EncodingError, "daily", "daily_meta"]
+    c_events, c_counted, _ = expected[2]
+    assert [len(e.sightings) for e in c_events[1:-1]] == [BATCH_SIGHTINGS, 6]  # every sighting crossed over
+    assert c_counted == BATCH_SIGHTINGS + 6  # progress heard of each batch
+    a_end = expected[0][0][-1]
+    assert len(a_end.problems) == a_end.tally.fields_rejected == 2  # bad author count and date, with problems
+    assert expected[3][1] == str(events_until_refused(pages[3])[1])  # the refusal, as parse_events raises it
 
 
-def test_digest_only_counts_the_records_and_sends_no_sighting(pages):
-    facts = fingerprint(pages[0])
+def test_digest_only_gives_the_head_and_the_end_and_counts_the_records(pages):
+    fingerprint = fingerprint_file(pages[0])
     for in_process in (True, False):
         with Parser(None, in_process=in_process) as parser:
-            layout, _, sightings, _, tally, digest, counted, _ = outcome(parser, facts, digest_only=True)
-        assert (layout, sightings, tally.records, counted) == ("daily_meta", [], 2, 2)
-        assert digest == digest_of(pages[0])
+            events, counted, _ = outcome(parser, fingerprint, digest_only=True)
+        head, end = events
+        assert (head.layout, end.tally.records, counted) == ("daily_meta", 2, 2)
+        assert end == events_of(pages[0])[-1]
 
 
 def test_the_digest_changes_with_what_the_file_parses_to(pages, tmp_path):

@@ -653,20 +653,20 @@ BAD_PAGE = "2026-03-05-bad.txt"
 def vanish_before_reading(monkeypatch, path: Path) -> None:
     import etl.pipeline
 
-    real = etl.pipeline.fingerprint
+    real = etl.pipeline.fingerprint_file
 
     def vanishing(target: Path):
         if target == path:
             target.unlink()  # listed by discover, gone when read
         return real(target)
 
-    monkeypatch.setattr(etl.pipeline, "fingerprint", vanishing)
+    monkeypatch.setattr(etl.pipeline, "fingerprint_file", vanishing)
 
 
 def change_while_loading(monkeypatch, path: Path) -> None:
     import etl.pipeline
 
-    real = etl.pipeline.fingerprint
+    real = etl.pipeline.fingerprint_file
 
     def changing(target: Path):
         found = real(target)
@@ -675,7 +675,7 @@ def change_while_loading(monkeypatch, path: Path) -> None:
                 out.write("\n\nA Late Title\n\nAn abstract appended by the capture tool.\n")
         return found
 
-    monkeypatch.setattr(etl.pipeline, "fingerprint", changing)
+    monkeypatch.setattr(etl.pipeline, "fingerprint_file", changing)
 
 
 def refuse_to_open(monkeypatch, path: Path) -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..dedup import MERGE_RULES, Disagreement, Member, sighting_rank
+from ..events import FileEnd, SightingBatch, rebatched
 from ..records import LEVEL_FIELD, PAGE_UNKNOWN, Problem, RawRecord, Sighting, excerpt
 from ..schema import listings, paper_authors, paper_links, papers, rejects, source_files
 from .apply import apply_plan
@@ -50,19 +51,17 @@ def load_file(
     conn: Connection,
     run_id: int,
     source: SourceFile,
-    sightings: Iterable[Sighting],
-    problems: Sequence[Problem],
+    events: Iterable[SightingBatch | FileEnd],
     replace: bool = False,
-    parse_digest: Callable[[], str | None] = lambda: None,
-) -> FileCounts:
-    """Write one parsed file through ``conn`` (in the caller's transaction) and return what it changed.
+) -> tuple[FileCounts, FileEnd]:
+    """Write one parsed file through ``conn`` (in the caller's transaction); return what it changed,
+    and the file's end.
 
-    ``sightings`` may be a generator: it is consumed in batches of BATCH_RECORDS;
-    ``problems`` is read once it is exhausted. Disagreements between sightings of
-    one paper are written to ``rejects`` (level field) with the file's problems.
-    ``replace`` (``load --force``) first removes the file's earlier load, in the
-    same transaction. ``parse_digest`` gives, once the sightings are exhausted,
-    the digest stored for a later ``--force`` to compare with.
+    ``events`` are the file's parse after its head (``etl.events``): its batches of sightings,
+    consumed as they come and written BATCH_RECORDS at a time, then its end, which gives the
+    problems written to ``rejects`` (with the disagreements between sightings of one paper, level
+    field), the record count and the digest stored for a later ``--force`` to compare with.
+    ``replace`` (``load --force``) first removes the file's earlier load, in the same transaction.
     """
     now = utcnow()
     writer = bulk_writer(conn)
@@ -73,29 +72,21 @@ def load_file(
         .values(**asdict(source), record_count=0, run_id=run_id, loaded_at=now)
         .returning(source_files.c.source_file_id)
     ).scalar_one()
-    for batch in _batches(sightings, BATCH_RECORDS):
-        _load_batch(writer, source, source_file_id, batch, counts, now, previous)
+    for event in rebatched(events, BATCH_RECORDS):
+        if isinstance(event, FileEnd):  # the last event
+            end = event
+        else:
+            _load_batch(writer, source, source_file_id, list(event.sightings), counts, now, previous)
     if previous.left_behind:
         _settle(writer, previous.left_behind, counts, now)
     _delete_orphans(conn, sorted(set(previous.by_position.values())))
     conn.execute(
         source_files.update()
         .where(source_files.c.source_file_id == source_file_id)
-        .values(record_count=counts.records, parse_digest=parse_digest())
+        .values(record_count=end.tally.records, parse_digest=end.digest)
     )
-    writer.append(rejects, reject_rows(run_id, source.path, [*problems, *counts.disagreements]))
-    return counts
-
-
-def _batches(items: Iterable, size: int) -> Iterator[list]:
-    batch: list = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+    writer.append(rejects, reject_rows(run_id, source.path, [*end.problems, *counts.disagreements]))
+    return counts, end
 
 
 def _load_batch(
