@@ -714,3 +714,20 @@ def test_run_counts_are_the_etl_runs_count_columns():
     count_columns = [c.name for c in etl_runs.columns if c.server_default is not None]
     assert [f.name for f in dataclasses.fields(load.RunCounts)] == count_columns
     assert tuple(count_columns) == load.RUN_COUNT_COLUMNS
+
+
+def test_rebuild_frees_the_id_of_a_paper_without_listings_for_the_paper_whose_card_gives_it(engine, page_dir):
+    card = markdown_page("Mar 5", [("Sparse Experts for O(1) Speech", SPEECH, "2403.00011", 12, 4, "Jun 7, 2023")])
+    run_load(engine, [page_dir({"2026-03-05-daily.md": card})])
+    with engine.begin() as conn:  # by hand: the id moved to a paper no listing keeps
+        conn.execute(sa.text("UPDATE papers SET arxiv_id = NULL"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO papers (paper_id, title, title_key, abstract, arxiv_id, created_at, updated_at)"
+                " VALUES (99, 'stray', 'stray', '', '2403.00011', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+
+    rebuild(engine)
+
+    assert rows(engine, "SELECT title, arxiv_id FROM papers") == [("Sparse Experts for O(1) Speech", "2403.00011")]

@@ -35,11 +35,13 @@ def rebuild_papers(engine: Engine) -> RebuildCounts:
         writer = bulk_writer(conn)
         stored = [stored_sighting(row) for row in read_all_sightings(conn)]
         rows = stored_papers(conn, conn.execute(sa.select(papers.c.paper_id)).scalars())
-        plan = plan_papers([], stored, rows, fresh=set(rows))
-        apply_plan(writer, plan, rows, now)
-        unlisted = set(rows) - {s.paper_id for s in stored}  # no sighting at all: nothing derives them
+        # No sighting at all: nothing derives them. Deleted first, so that an arXiv id one of them holds
+        # is free for the paper the plan gives it to (papers.arxiv_id is unique).
+        unlisted = set(rows) - {s.paper_id for s in stored}
         for table in (paper_links, paper_authors, papers):
             writer.delete_in(table, "paper_id", unlisted)
+        plan = plan_papers([], stored, {pid: row for pid, row in rows.items() if pid not in unlisted}, fresh=set(rows))
+        apply_plan(writer, plan, rows, now)
     return RebuildCounts(
         len(stored), len(plan.papers), plan.inserted + plan.updated + len(plan.deleted) + len(unlisted)
     )
