@@ -220,7 +220,8 @@ class Bench:
         self.has_force = (
             "--force" in subprocess.run([self.cli, "load", "--help"], capture_output=True, text=True).stdout
         )
-        self.postgres_problem = "disabled by --no-postgres" if args.no_postgres else pg_reachable(args.pg_url)
+        self.postgres_problem = "disabled by --engine sqlite" if args.engine == "sqlite" else pg_reachable(args.pg_url)
+        self.sqlite_off = "disabled by --engine postgres" if args.engine == "postgres" else None
         self.dbs = Databases(data / "dbs", None if self.postgres_problem else args.pg_url)
         self.rows = {(name, engine): Row(name, engine) for name, engine, _ in ROWS}
         self.mismatches: list[str] = []  # a load that did not give the generator's truth
@@ -240,24 +241,31 @@ class Bench:
             for (_, engine), row in self.rows.items():
                 if engine == "postgres":
                     row.status, row.note = NOT_AVAILABLE, self.postgres_problem
-        if self.args.no_daily:
-            for (name, _), row in self.rows.items():
-                if name in DAILY_ROWS and row.status == OK:
-                    row.status, row.note = NOT_AVAILABLE, "disabled by --no-daily"
+        for (name, engine), row in self.rows.items():
+            if row.status != OK:
+                continue
+            if engine == "sqlite" and self.sqlite_off:
+                row.status, row.note = NOT_AVAILABLE, self.sqlite_off
+            elif self.args.no_daily and name in DAILY_ROWS:
+                row.status, row.note = NOT_AVAILABLE, "disabled by --no-daily"
+            elif self.args.daily_only and name not in DAILY_ROWS:
+                row.status, row.note = NOT_AVAILABLE, "disabled by --daily-only"
 
     def measurements(self) -> list[Callable[[], None]]:
         """One callable per fresh-database scenario that has something to measure."""
-        found = [self.floor_sqlite, self.etl_sqlite]
-        for name, method in (("sqlite-utils insert_all", self.sqlite_utils), ("dlt merge (sqlalchemy)", self.dlt)):
-            if self.rows[(name, "sqlite")].status == OK:
-                found.append(method)
-        if not self.args.no_daily:
-            found += [self.daily_empty_sqlite, self.daily_loaded_sqlite]
-        if not self.postgres_problem:
-            found += [self.floor_postgres, self.etl_postgres]
-            if not self.args.no_daily:
-                found += [self.daily_empty_postgres, self.daily_loaded_postgres]
-        return found
+        scenarios = [
+            (("floor sqlite3 executemany", "sqlite"), self.floor_sqlite),
+            ((FIRST_LOAD, "sqlite"), self.etl_sqlite),
+            (("sqlite-utils insert_all", "sqlite"), self.sqlite_utils),
+            (("dlt merge (sqlalchemy)", "sqlite"), self.dlt),
+            ((DAILY_EMPTY, "sqlite"), self.daily_empty_sqlite),
+            ((DAILY_LOADED, "sqlite"), self.daily_loaded_sqlite),
+            (("floor COPY", "postgres"), self.floor_postgres),
+            ((FIRST_LOAD, "postgres"), self.etl_postgres),
+            ((DAILY_EMPTY, "postgres"), self.daily_empty_postgres),
+            ((DAILY_LOADED, "postgres"), self.daily_loaded_postgres),
+        ]
+        return [method for key, method in scenarios if self.rows[key].status == OK]
 
     # The daily run's preparation: the base corpus, the page, and one loaded database per engine.
 
@@ -282,7 +290,8 @@ class Bench:
         template_pg = f"papers_etl_bench_{os.getpid()}_daily_base"
         self.daily["sqlite_template"] = self.data / "dbs" / f"daily-base-{os.getpid()}.db"
         try:
-            self._load_template(f"sqlite:///{self.daily['sqlite_template']}", base_captures, "sqlite")
+            if not self.sqlite_off:
+                self._load_template(f"sqlite:///{self.daily['sqlite_template']}", base_captures, "sqlite")
             if not self.postgres_problem:
                 with self.dbs._admin() as conn:
                     conn.execute(f'CREATE DATABASE "{template_pg}"')
@@ -586,8 +595,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workdir", type=Path, help="where files and databases go (default: a temp folder per N)")
     parser.add_argument("--json", type=Path, help="results file (default: WORKDIR/results.json)")
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="PostgreSQL server (admin database) to use")
-    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--daily-only", action="store_true", help="measure the daily run only")
+    parser.add_argument("--engine", choices=("both", "sqlite", "postgres"), default="both", help="engines to measure")
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite only (the same as --engine sqlite)")
     args = parser.parse_args(argv)
+    if args.no_postgres:
+        args.engine = "sqlite"
+    if args.no_daily and args.daily_only:
+        parser.error("--no-daily and --daily-only leave nothing to measure")
     args.workdir = args.workdir or Path(tempfile.gettempdir()) / f"papers-etl-bench-{args.papers}-{args.seed}"
     args.json = args.json or args.workdir / "results.json"
     return args

@@ -248,3 +248,34 @@ def test_floor_and_sqlite_utils_reach_papers_etl_end_state(db_url, small_corpus,
                 assert triggers == 0  # built once after the load, not kept by row triggers
         engine.dispose()
         assert 0 < holding == found, kind
+
+
+@pytest.mark.parametrize(
+    ("options", "measured"),
+    [
+        (["--engine", "sqlite", "--daily-only"], {("daily page into empty db", "sqlite"),
+                                                  ("daily page into loaded db", "sqlite")}),
+        (["--engine", "postgres", "--no-daily"], {("floor COPY", "postgres"), ("papers-etl load", "postgres"),
+                                                  ("papers-etl re-run (skips)", "postgres"),
+                                                  ("papers-etl --force re-run", "postgres")}),
+    ],
+)  # fmt: skip
+def test_engine_and_daily_options_choose_what_is_measured(monkeypatch, tmp_path, options, measured):
+    if "postgres" in options and not _postgres_answers():
+        pytest.skip("no PostgreSQL server answers on 127.0.0.1:5432")
+    monkeypatch.syspath_prepend(str(PROJECT_ROOT / "bench"))
+    from bench import run
+
+    args = run.parse_args(["--papers", "10", "--workdir", str(tmp_path), *options])
+    bench = run.Bench(args, tmp_path / "data", {})
+    assert {key for key, row in bench.rows.items() if row.status == run.OK} == measured
+    assert all(row.note for row in bench.rows.values() if row.status != run.OK)
+
+
+def test_no_daily_and_daily_only_together_are_refused(monkeypatch, capsys):
+    monkeypatch.syspath_prepend(str(PROJECT_ROOT / "bench"))
+    from bench import run
+
+    with pytest.raises(SystemExit):
+        run.parse_args(["--papers", "10", "--no-daily", "--daily-only"])
+    assert "leave nothing to measure" in capsys.readouterr().err
