@@ -33,19 +33,10 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from click.core import ParameterSource
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from sqlalchemy.engine import Engine
 
 from . import access, db, export, fetch, load, output, query, search
@@ -54,6 +45,12 @@ from .extract import DEFAULT_INCLUDE, Selection
 from .pipeline import FileResult, RunSummary, check_load, rebuild, run_load
 from .pipeline import Progress as LoadProgress
 from .terminal import printable
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+# rich is imported only where a bar or a table is drawn: a scheduled run off a terminal never needs it,
+# and its import is a tenth of the start of every command.
 
 EXIT_OK = 0
 EXIT_REJECTS = 1
@@ -321,6 +318,8 @@ class _ProgressBar(_RefusalLines):
     """
 
     def __init__(self, console: Console):
+        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
         super().__init__(quiet=False)
         self.console = console
         self.bar = Progress(
@@ -367,10 +366,16 @@ def _size(path) -> int:
         return 0
 
 
+def _stderr_console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
 @contextmanager
 def _progress(quiet: bool) -> Iterator[LoadProgress]:
-    console = Console(stderr=True)
-    if quiet or not console.is_terminal:
+    console = None if quiet else _stderr_console()
+    if console is None or not console.is_terminal:
         yield _RefusalLines(quiet)
         return
     progress = _ProgressBar(console)
@@ -518,6 +523,8 @@ class _FetchBar(_FailedDayLines):
     """On a terminal: a bar over the days (on stderr)."""
 
     def __init__(self, console: Console):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
         super().__init__(quiet=False)
         self.console = console
         self.bar = Progress(
@@ -548,8 +555,8 @@ class _FetchBar(_FailedDayLines):
 
 @contextmanager
 def _fetch_progress(quiet: bool) -> Iterator[fetch.Progress]:
-    console = Console(stderr=True)
-    if quiet or not console.is_terminal:
+    console = None if quiet else _stderr_console()
+    if console is None or not console.is_terminal:
         yield _FailedDayLines(quiet)
         return
     progress = _FetchBar(console)

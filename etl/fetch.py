@@ -35,15 +35,17 @@ import re
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import version
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
-
-import httpx2
-from huggingface_hub import constants
-from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
-from huggingface_hub.utils import build_hf_headers, hf_raise_for_status, http_backoff
 
 from .errors import DateRangeError, FetchError
 from .records import excerpt
+
+if TYPE_CHECKING:
+    from huggingface_hub.errors import HfHubHTTPError
+
+# huggingface_hub and its HTTP client are imported where a request is made, not here: every
+# papers-etl command imports this module, and they would add a sixth of a second to each start.
 
 log = logging.getLogger(__name__)
 
@@ -272,6 +274,8 @@ def fetch(
 def resolve_endpoint(endpoint: str | None = None) -> str:
     """The endpoint as huggingface_hub would use it, with HF_ENDPOINT read now (huggingface_hub reads it
     into ``constants.ENDPOINT`` once, at import)."""
+    from huggingface_hub import constants
+
     return (endpoint or os.environ.get("HF_ENDPOINT") or constants.ENDPOINT).rstrip("/")
 
 
@@ -294,6 +298,8 @@ def _make_folder(folder: Path) -> None:
 
 def _headers() -> dict[str, str]:
     """huggingface_hub's headers: the user agent, and the token (HF_TOKEN or the stored one) when there is one."""
+    from huggingface_hub.utils import build_hf_headers
+
     try:
         return build_hf_headers(library_name="papers-etl", library_version=version("papers-etl"))
     except Exception as exc:  # never show the exception's text: it may quote a token
@@ -357,6 +363,10 @@ def _fetch_pages(day: dt.date, endpoint: str, headers: dict, options: FetchOptio
 
 
 def _get(url: str, params: dict, headers: dict, options: FetchOptions) -> bytes:
+    import httpx2
+    from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
+    from huggingface_hub.utils import hf_raise_for_status, http_backoff
+
     shown = f"{shown_url(url)}?{'&'.join(f'{k}={v}' for k, v in params.items())}"
     try:
         response = http_backoff(

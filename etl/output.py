@@ -23,14 +23,15 @@ import json
 import re
 import sys
 from collections.abc import Iterable, Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from .dictionary import RELATIONS
 from .terminal import printable
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 FORMATS = ("table", "csv", "tsv", "json", "nl")
 DATA_FORMATS = FORMATS[1:]
@@ -163,6 +164,8 @@ def _nl(columns, rows, out, *, fmt, max_rows) -> int:
 
 
 def _table(columns, rows, out, *, fmt, max_rows) -> int:
+    from rich.table import Table  # rich is imported when a table is printed: it slows every command's start
+
     table = Table(*(printable(c) for c in columns))  # the console reads no markup: text is shown as it is
     count = 0
     for row in rows:
@@ -176,4 +179,6 @@ def _table(columns, rows, out, *, fmt, max_rows) -> int:
 
 def console(out: TextIO) -> Console:
     """A console on ``out`` at the terminal's real width (COLUMNS, or 80, off a terminal)."""
+    from rich.console import Console
+
     return Console(file=out, highlight=False, markup=False, emoji=False, soft_wrap=False)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -464,3 +466,12 @@ def test_the_progress_bar_counts_bytes_across_files_and_moves_within_a_file(tmp_
     assert len(inside_big) >= 3, "the bar should move while the big file loads, not only when it is done"
     assert task.fields["records"] > 1000
     assert "refused" in screen.getvalue()
+
+
+def test_starting_a_command_imports_neither_the_http_client_nor_rich_nor_the_markdown_parser():
+    """A scheduled load starts many times a day: what only fetch, a terminal or a Markdown page needs is
+    imported when it is needed (a re-run of loaded files is mostly the interpreter's start)."""
+    heavy = ("huggingface_hub", "httpx2", "rich", "markdown_it")
+    probe = f"import sys, etl.cli; print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ""

@@ -32,15 +32,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
-from functools import cached_property
+from functools import cache, cached_property
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
-
-from markdown_it import MarkdownIt
-from markdown_it.rules_inline import StateInline
-from markdown_it.token import Token
 
 from ..records import LEVEL_FIELD, LEVEL_RECORD, Problem, excerpt
 from .banners import NAVIGATION_TEXTS, is_banner
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.rules_inline import StateInline
+    from markdown_it.token import Token
 
 DETECT_LINES = 200  # the detector looks at this many lines at most
 
@@ -275,13 +277,13 @@ def _missing_reference(state: StateInline, silent: bool) -> bool:
     return True
 
 
+@cache  # built at the first Markdown page: markdown-it-py's import would slow every command's start
 def _parser() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
     md = MarkdownIt("commonmark", {"html": True})
     md.inline.ruler.after("link", "missing_reference", _missing_reference)
     return md
-
-
-_MD = _parser()
 
 
 def _inline_parts(children: Sequence[Token]) -> tuple[str, str, list[Link]]:
@@ -377,7 +379,7 @@ def _after_html(token: Token, env: dict, offset: int) -> list[Block]:
     rest = "\n".join(lines[skip:]).strip("\n")
     if not rest or token.map is None:
         return []
-    return _blocks(_MD.parse(rest, env), env, offset + token.map[0] + skip)
+    return _blocks(_parser().parse(rest, env), env, offset + token.map[0] + skip)
 
 
 def _is_tag_line(line: str) -> bool:
@@ -444,7 +446,7 @@ def _strip_front_matter(text: str) -> str:
 def markdown_blocks(text: str) -> list[Block]:
     """The page as leaf blocks, from one markdown-it parse."""
     env: dict = {}
-    return _pair_url_lines(_blocks(_MD.parse(_strip_front_matter(text), env), env))
+    return _pair_url_lines(_blocks(_parser().parse(_strip_front_matter(text), env), env))
 
 
 # --------------------------------------------------------------------------- block roles
@@ -885,7 +887,7 @@ def detect_markdown(text_head: str) -> float:
     Face papers page. Reads the first DETECT_LINES lines only."""
     head = "\n".join(text_head.split("\n", DETECT_LINES)[:DETECT_LINES])
     env: dict = {}
-    raw = _blocks(_MD.parse(_strip_front_matter(head), env), env)
+    raw = _blocks(_parser().parse(_strip_front_matter(head), env), env)
     markdown_links = [href for block in raw for link, href in block.hrefs() if not link.bare]
     paper_links = sum(1 for href in markdown_links if paper_id(href))
     url_lines = [url for block in raw if (url := _url_only(block))]
