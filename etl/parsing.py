@@ -27,8 +27,10 @@ import fcntl
 import hashlib
 import logging
 import os
+import queue
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
@@ -47,7 +49,9 @@ log = logging.getLogger(__name__)
 # Sightings per SightingBatch, one message from the worker (about 0.2 MB pickled). A consumer holds a
 # batch or two while the next is parsed: at 200, a dry run's peak memory was 1.3 times that at 50.
 BATCH_SIGHTINGS = 50
-PIPE_BYTES = 1 << 20  # what the pipe from the worker holds: the worker runs about this far ahead
+PIPE_BYTES = 1 << 20  # what the pipe from the worker holds (Linux lets a pipe hold at most 1 MB unprivileged)
+# Events the worker keeps ready beyond the pipe: 2,000 sightings, two files of 1,000 records (a few MB).
+SEND_AHEAD_BATCHES = 40
 STOP_SECONDS = 5.0  # how long a stopping worker is waited for before it is killed
 DIGEST_VERSION = b"papers-etl parse digest 2"  # 2: capture facts (page URL, kind, capture time), card values
 
@@ -242,8 +246,8 @@ class Parser:
     The worker (``etl.parse_worker``, imported from this package's folder) is started at the first
     submission, so a run that parses nothing (every file already loaded) never
     pays for it. It talks over two pipes: tasks in, events out (or the InputError
-    that refuses a file). A pipe holds little (PIPE_BYTES), so the worker runs at
-    most a batch or two ahead and memory stays flat; when either process dies,
+    that refuses a file). The worker runs ahead by what the pipe (PIPE_BYTES)
+    and its send queue (SEND_AHEAD_BATCHES) hold, about two files, so memory stays flat; when either process dies,
     the other reads end-of-file or a broken pipe and stops. Use as a context
     manager: the worker is stopped on exit, whatever happened.
     """
@@ -407,15 +411,54 @@ def _drain(items: Iterator) -> None:
 def work(tasks: Connection, results: Connection) -> None:
     """The worker's main loop (``etl.parse_worker``): parse each task's file and send its events
     back as they come, until the tasks end. A load that died closes the pipes: then it stops."""
-    while True:
-        try:
-            ticket, listed_on = tasks.recv()
-        except EOFError:
-            return
-        try:
-            _send_events(ticket, listed_on, results.send)
-        except BrokenPipeError:
-            return
+    with _Sender(results) as sender:
+        while True:
+            try:
+                ticket, listed_on = tasks.recv()
+            except EOFError:
+                return
+            try:
+                _send_events(ticket, listed_on, sender.send)
+            except BrokenPipeError:
+                return
+
+
+class _Sender:
+    """Sends the worker's events from a thread, through a queue of SEND_AHEAD_BATCHES events, so that
+    parsing goes on while the load is busy and the pipe is full. The load takes sightings a file (up to
+    BATCH_RECORDS) at a time; with only the pipe between them, the worker ran about 250 sightings ahead
+    and then waited, and the load then waited for the rest of the file: the two processes mostly took
+    turns instead of working at once."""
+
+    _END = object()
+
+    def __init__(self, results: Connection):
+        self._results = results
+        self._queue: queue.Queue = queue.Queue(maxsize=SEND_AHEAD_BATCHES)
+        self._broken = False
+        self._thread = threading.Thread(target=self._run, name="papers-etl-send", daemon=True)
+
+    def __enter__(self) -> _Sender:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._queue.put(self._END)  # what is queued is sent first (or dropped, when the load went away)
+        self._thread.join()
+
+    def send(self, event: FileEvent | InputError) -> None:
+        if self._broken:
+            raise BrokenPipeError("the load closed its end of the pipe")
+        self._queue.put(event)
+
+    def _run(self) -> None:
+        while (event := self._queue.get()) is not self._END:
+            if self._broken:
+                continue  # keep taking events, so that a parse waiting to queue one does not wait forever
+            try:
+                self._results.send(event)
+            except OSError:  # BrokenPipeError, or the pipe closed: the load stopped
+                self._broken = True
 
 
 def _send_events(ticket: Ticket, listed_on: dt.date | None, send: Callable[[FileEvent | InputError], None]) -> None:

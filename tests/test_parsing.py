@@ -11,16 +11,20 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
+from multiprocessing import Pipe
 from pathlib import Path
 
 import pytest
 from conftest import PROJECT_ROOT
 from pages import GARDENS, LANTERN, ORBITS, WAVELETS, compact_page, daily_meta_page, daily_page
 
+from etl import parsing
 from etl.errors import EncodingError, InputError, LayoutError, ParserProcessError
 from etl.events import FileEnd, FileHead, SightingBatch, Tally
 from etl.extract import fingerprint_file
-from etl.parsing import BATCH_SIGHTINGS, Parser, parse_events
+from etl.parsing import BATCH_SIGHTINGS, SEND_AHEAD_BATCHES, Parser, parse_events
 from etl.pipeline import Progress, run_load
 from etl.records import LEVEL_FIELD, LISTED_ON_HEADER, Capture
 
@@ -234,3 +238,33 @@ def test_the_worker_imports_the_same_etl_as_its_parent_from_any_working_director
 
     assert digests[0] == digests[1]
     assert digests[0] != (digest_of(folder / "a.txt"),)  # the copy's marked digest, not this etl's
+
+
+def test_the_worker_parses_ahead_of_a_load_that_is_busy(monkeypatch, tmp_path):
+    """The worker's loop goes on parsing while nobody reads its pipe (the load is writing), up to its send
+    queue: a pipe alone holds a batch or two, after which parsing waited for the load."""
+    produced = []
+
+    def many_events(fingerprint, listed_on, digest_only=False):
+        for number in range(SEND_AHEAD_BATCHES + 10):
+            produced.append(number)
+            yield "x" * 100_000  # about a batch's pickled size: a pipe holds less than one
+
+    monkeypatch.setattr(parsing, "parse_events", many_events)
+    tasks_out, tasks_in = Pipe(duplex=False)
+    results_out, results_in = Pipe(duplex=False)
+    worker = threading.Thread(target=parsing.work, args=(tasks_out, results_in), daemon=True)
+    worker.start()
+    (tmp_path / "a.txt").write_text("any\n")
+    tasks_in.send(
+        (parsing.Ticket(0, fingerprint_file(tmp_path / "a.txt"), False), None)
+    )  # nobody reads results_out yet
+    deadline = time.monotonic() + 30
+    while len(produced) < SEND_AHEAD_BATCHES and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(produced) >= SEND_AHEAD_BATCHES
+
+    tasks_in.close()  # end of tasks: the worker sends what it holds, in order, then stops
+    assert [results_out.recv() for _ in range(SEND_AHEAD_BATCHES + 10)] == ["x" * 100_000] * (SEND_AHEAD_BATCHES + 10)
+    worker.join(timeout=30)
+    assert not worker.is_alive()
