@@ -8,6 +8,7 @@ the column's sequence for new paper ids.
 from __future__ import annotations
 
 import logging
+import operator
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 
@@ -124,18 +125,22 @@ class SqliteWriter(BulkWriter):
         CHUNK_ROWS and SQLite's limit on bound variables allow."""
         dialect = self.conn.dialect
         processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
-        bound = list(zip(processors, names, strict=True))
+        # Most columns (text, integers) have no processor: only dates and timestamps are converted.
+        converted = [(index, process) for index, process in enumerate(processors) if process is not None]
+        values_of = operator.itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
         driver = self.conn.connection.driver_connection
         per_statement = max(1, min(CHUNK_ROWS, driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(names)))
         row_sql = f"({', '.join('?' * len(names))})"
         cursor = driver.cursor()
         try:
             for chunk in chunks(rows, per_statement):
-                values = [_bound(process, row[name]) for row in chunk for process, name in bound]
+                values: list = []
+                for row in chunk:
+                    row_values = list(values_of(row))
+                    for index, process in converted:
+                        if row_values[index] is not None:
+                            row_values[index] = process(row_values[index])
+                    values += row_values
                 cursor.execute(statement(", ".join([row_sql] * len(chunk))), values)
         finally:
             cursor.close()
-
-
-def _bound(process, value):
-    return value if process is None or value is None else process(value)
