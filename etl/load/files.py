@@ -16,7 +16,7 @@ from ..schema import listings, paper_authors, paper_links, papers, rejects, sour
 from .apply import apply_plan
 from .plan import NewSighting, plan_papers
 from .region import read_closed_region, read_region
-from .rows import listing_row
+from .rows import listing_row, remember_loaded
 from .runs import reject_rows, utcnow
 from .writer import BulkWriter, bulk_writer, chunks
 
@@ -114,6 +114,8 @@ def _load_batch(
         listings,
         [listing_row(source_file_id, paper_ids[plan.new_sightings[i]], s) for i, s in enumerate(batch)],
     )
+    for sighting in batch:  # a later batch that reads them back (the same paper seen again) finds them parsed
+        remember_loaded(sighting, source.listed_on, source.captured_at, source.modified_at)
     new_members = {id(n.member) for n in new}
     counts.disagreements += [_disagreement_problem(d) for d in plan.disagreements if id(d.member) in new_members]
     counts.records += len(batch)

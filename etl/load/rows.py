@@ -8,8 +8,8 @@ is its table, its migration, its dataclass and the code that fills it.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
+from collections import OrderedDict
 from dataclasses import fields
 
 import sqlalchemy as sa
@@ -99,9 +99,12 @@ def member_from_row(row: sa.Row) -> Member:
     card = card_from_row(row)
     record = record_from_listing(row.position, row.line_no, row.raw_title, row.raw_abstract, row.raw_meta, card)
     bound = _stored_year_bound(row) if record.raw_published is not None else None
-    paper = _transform_text(
-        record.raw_title, record.raw_abstract, record.raw_authors, record.raw_published, bound, _identity(card)
-    )
+    key = (record.raw_title, record.raw_abstract, record.raw_authors, record.raw_published, bound, _identity(card))
+    paper = RECENT_PAPERS.get(key)
+    if paper is None:
+        paper = _transform_text(*key)
+        if paper is not None:
+            RECENT_PAPERS.put(key, paper)
     if paper is None:
         # Rules changed so that this stored title has no letter or digit left: keep the sighting
         # as a paper of its own (a key no other sighting can have) rather than fail or merge it.
@@ -110,11 +113,66 @@ def member_from_row(row: sa.Row) -> Member:
     return Member(paper, sighting_rank(row.ranked_on, row.sha256, row.position), row.path, row.line_no)
 
 
+def remember_loaded(sighting: Sighting, listed_on: dt.date | None, captured_at, modified_at) -> None:
+    """Keep the paper a sighting just loaded was read as, under the key ``member_from_row`` will look it up
+    by, so that reading it back (a later batch's sighting of the same paper) needs no transform. Only when
+    its parse had the very inputs that reading it back gives: the same raw fields and the same year bound
+    (a card's own listing date bounds the read-back, the page's bounded the parse)."""
+    record, card = sighting.record, sighting.card
+    read_back = record_from_listing(record.position, record.line_no, record.raw_title, record.raw_abstract,
+                                    record.raw_meta, card)  # fmt: skip
+    if (read_back.raw_authors, read_back.raw_published) != (record.raw_authors, record.raw_published):
+        return
+    bound = None
+    if record.raw_published is not None:
+        if card.listed_on not in (None, listed_on):
+            return
+        bound = year_bound(listed_on, Capture(captured_at=_aware(captured_at)), _timestamp(modified_at))
+    key = (record.raw_title, record.raw_abstract, record.raw_authors, record.raw_published, bound, _identity(card))
+    RECENT_PAPERS.put(key, sighting.paper)
+
+
+class RecentPapers:
+    """The papers the latest sightings were read as (loaded, or read back), by what they were read from:
+    (raw title, abstract, authors and date lines, year bound, the card's identity). A paper seen again
+    soon is read back without running the transform again; at most ``size`` are kept, the oldest go."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._papers: OrderedDict[tuple, Paper] = OrderedDict()
+        self.hits = 0  # look-ups answered (tests and profiles read it)
+
+    def get(self, key: tuple) -> Paper | None:
+        paper = self._papers.get(key)
+        if paper is not None:
+            self.hits += 1
+            self._papers.move_to_end(key)
+        return paper
+
+    def put(self, key: tuple, paper: Paper) -> None:
+        self._papers[key] = paper
+        self._papers.move_to_end(key)
+        if len(self._papers) > self.size:
+            self._papers.popitem(last=False)
+
+    def clear(self) -> None:
+        self._papers.clear()
+        self.hits = 0
+
+
+# About 1.7 KB a paper (its abstract most of it): 10,000 hold a few files' worth, about 17 MB.
+RECENT_PAPERS = RecentPapers(10_000)
+
+
 def _stored_year_bound(row: sa.Row) -> dt.date | None:
     """The year bound the file's load used (listing date, capture time, file time)."""
     capture = Capture(captured_at=_aware(row.captured_at))
-    modified = _aware(row.modified_at)
-    return year_bound(row.ranked_on, capture, modified.timestamp() if modified else None)
+    return year_bound(row.ranked_on, capture, _timestamp(row.modified_at))
+
+
+def _timestamp(modified_at: dt.datetime | None) -> float | None:
+    modified = _aware(modified_at)
+    return modified.timestamp() if modified else None
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
@@ -133,16 +191,13 @@ def _identity(card: CardFacts) -> CardFacts:
     )
 
 
-@functools.lru_cache(maxsize=2000)  # recent stored sightings: a paper seen again soon is read again
 def _transform_text(
     raw_title: str,
     raw_abstract: str,
     raw_authors: str | None,
     raw_published: str | None,
-    bound: dt.date | None = None,
-    card: CardFacts | None = None,
-):
-    record = RawRecord(
-        0, 0, raw_title, raw_abstract, raw_authors=raw_authors, raw_published=raw_published, card=card or CardFacts()
-    )
+    bound: dt.date | None,
+    card: CardFacts,
+) -> Paper | None:
+    record = RawRecord(0, 0, raw_title, raw_abstract, raw_authors=raw_authors, raw_published=raw_published, card=card)
     return transform_record(record, bound)[0]
