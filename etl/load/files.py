@@ -114,8 +114,7 @@ def _load_batch(
         listings,
         [listing_row(source_file_id, paper_ids[plan.new_sightings[i]], s) for i, s in enumerate(batch)],
     )
-    for sighting in batch:  # a later batch that reads them back (the same paper seen again) finds them parsed
-        remember_loaded(sighting, source.listed_on, source.captured_at, source.modified_at)
+    remember_loaded(source_file_id, batch, source.listed_on, source.captured_at, source.modified_at)
     new_members = {id(n.member) for n in new}
     counts.disagreements += [_disagreement_problem(d) for d in plan.disagreements if id(d.member) in new_members]
     counts.records += len(batch)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import OrderedDict
-from dataclasses import fields
+from dataclasses import dataclass, fields
 
 import sqlalchemy as sa
 
@@ -99,12 +99,13 @@ def member_from_row(row: sa.Row) -> Member:
     card = card_from_row(row)
     record = record_from_listing(row.position, row.line_no, row.raw_title, row.raw_abstract, row.raw_meta, card)
     bound = _stored_year_bound(row) if record.raw_published is not None else None
-    key = (record.raw_title, record.raw_abstract, record.raw_authors, record.raw_published, bound, _identity(card))
-    paper = RECENT_PAPERS.get(key)
+    inputs = (record.raw_title, record.raw_abstract, record.raw_authors, record.raw_published, bound, _identity(card))
+    place = (row.source_file_id, row.position)
+    paper = RECENT_PAPERS.paper(place, inputs)
     if paper is None:
-        paper = _transform_text(*key)
+        paper = _transform_text(*inputs)
         if paper is not None:
-            RECENT_PAPERS.put(key, paper)
+            RECENT_PAPERS.put_read(place, inputs, paper)
     if paper is None:
         # Rules changed so that this stored title has no letter or digit left: keep the sighting
         # as a paper of its own (a key no other sighting can have) rather than fail or merge it.
@@ -113,55 +114,87 @@ def member_from_row(row: sa.Row) -> Member:
     return Member(paper, sighting_rank(row.ranked_on, row.sha256, row.position), row.path, row.line_no)
 
 
-def remember_loaded(sighting: Sighting, listed_on: dt.date | None, captured_at, modified_at) -> None:
-    """Keep the paper a sighting just loaded was read as, under the key ``member_from_row`` will look it up
-    by, so that reading it back (a later batch's sighting of the same paper) needs no transform. Only when
-    its parse had the very inputs that reading it back gives: the same raw fields and the same year bound
-    (a card's own listing date bounds the read-back, the page's bounded the parse)."""
-    record, card = sighting.record, sighting.card
-    read_back = record_from_listing(record.position, record.line_no, record.raw_title, record.raw_abstract,
-                                    record.raw_meta, card)  # fmt: skip
-    if (read_back.raw_authors, read_back.raw_published) != (record.raw_authors, record.raw_published):
-        return
-    bound = None
-    if record.raw_published is not None:
-        if card.listed_on not in (None, listed_on):
-            return
-        bound = year_bound(listed_on, Capture(captured_at=_aware(captured_at)), _timestamp(modified_at))
-    key = (record.raw_title, record.raw_abstract, record.raw_authors, record.raw_published, bound, _identity(card))
-    RECENT_PAPERS.put(key, sighting.paper)
+@dataclass(frozen=True)
+class _Loaded:
+    """A sighting this process just wrote, with what bounded its dates: kept until it is read back."""
+
+    sighting: Sighting
+    listed_on: dt.date | None
+    captured_at: dt.datetime | None
+    modified_at: dt.datetime | None
+
+    def read_inputs(self) -> tuple:
+        """What ``member_from_row`` will transform when it reads this sighting back, or () when that is
+        not what its parse transformed (other author or date lines, or a card's own listing date
+        bounding a date the page's date bounded in the parse): then it never matches."""
+        record, card = self.sighting.record, self.sighting.card
+        read_back = record_from_listing(record.position, record.line_no, record.raw_title, record.raw_abstract,
+                                        record.raw_meta, card)  # fmt: skip
+        if (read_back.raw_authors, read_back.raw_published) != (record.raw_authors, record.raw_published):
+            return ()
+        bound = None
+        if record.raw_published is not None:
+            if card.listed_on not in (None, self.listed_on):
+                return ()
+            capture = Capture(captured_at=_aware(self.captured_at))
+            bound = year_bound(self.listed_on, capture, _timestamp(self.modified_at))
+        return (record.raw_title, record.raw_abstract, record.raw_authors, record.raw_published, bound, _identity(card))
 
 
 class RecentPapers:
-    """The papers the latest sightings were read as (loaded, or read back), by what they were read from:
-    (raw title, abstract, authors and date lines, year bound, the card's identity). A paper seen again
-    soon is read back without running the transform again; at most ``size`` are kept, the oldest go."""
+    """The papers of the latest sightings written or read back, by their place (source_file_id, position),
+    each with what it was read from (raw title, abstract, author and date lines, year bound, the card's
+    identity): a later batch that reads one back gets its paper without the transform, when what it would
+    transform is that very input (so a place reused after a rollback never gives another's paper). A
+    sighting just written is kept as it is; what reading it back would transform is worked out at the
+    first look-up, so the many that are never read back cost nothing. At most ``size`` are kept."""
 
     def __init__(self, size: int):
         self.size = size
-        self._papers: OrderedDict[tuple, Paper] = OrderedDict()
+        self._entries: OrderedDict[tuple, tuple[tuple, Paper] | _Loaded] = OrderedDict()
         self.hits = 0  # look-ups answered (tests and profiles read it)
 
-    def get(self, key: tuple) -> Paper | None:
-        paper = self._papers.get(key)
-        if paper is not None:
-            self.hits += 1
-            self._papers.move_to_end(key)
+    def paper(self, place: tuple, inputs: tuple) -> Paper | None:
+        entry = self._entries.get(place)
+        if entry is None:
+            return None
+        if isinstance(entry, _Loaded):
+            entry = (entry.read_inputs(), entry.sighting.paper)
+            self._entries[place] = entry
+        known, paper = entry
+        if known != inputs:
+            return None
+        self.hits += 1
+        self._entries.move_to_end(place)
         return paper
 
-    def put(self, key: tuple, paper: Paper) -> None:
-        self._papers[key] = paper
-        self._papers.move_to_end(key)
-        if len(self._papers) > self.size:
-            self._papers.popitem(last=False)
+    def put_loaded(self, place: tuple, loaded: _Loaded) -> None:
+        self._put(place, loaded)
+
+    def put_read(self, place: tuple, inputs: tuple, paper: Paper) -> None:
+        self._put(place, (inputs, paper))
 
     def clear(self) -> None:
-        self._papers.clear()
+        self._entries.clear()
         self.hits = 0
 
+    def _put(self, place: tuple, entry) -> None:
+        self._entries[place] = entry
+        self._entries.move_to_end(place)
+        if len(self._entries) > self.size:
+            self._entries.popitem(last=False)
 
-# About 1.7 KB a paper (its abstract most of it): 10,000 hold a few files' worth, about 17 MB.
+
+# About 3 KB a sighting (its raw and clean abstract most of it): 10,000 are a few files' worth.
 RECENT_PAPERS = RecentPapers(10_000)
+
+
+def remember_loaded(source_file_id: int, batch: list[Sighting], listed_on, captured_at, modified_at) -> None:
+    """Keep the sightings just written (see RecentPapers): reading them back in a later batch (the same
+    paper seen again) needs no transform."""
+    for sighting in batch:
+        place = (source_file_id, sighting.record.position)
+        RECENT_PAPERS.put_loaded(place, _Loaded(sighting, listed_on, captured_at, modified_at))
 
 
 def _stored_year_bound(row: sa.Row) -> dt.date | None:
