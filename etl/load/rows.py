@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, fields
 
@@ -152,21 +153,23 @@ class RecentPapers:
     def __init__(self, size: int):
         self.size = size
         self._entries: OrderedDict[tuple, tuple[tuple, Paper] | _Loaded] = OrderedDict()
+        self._lock = threading.Lock()  # loads of other databases may run in other threads of the process
         self.hits = 0  # look-ups answered (tests and profiles read it)
 
     def paper(self, place: tuple, inputs: tuple) -> Paper | None:
-        entry = self._entries.get(place)
-        if entry is None:
-            return None
-        if isinstance(entry, _Loaded):
-            entry = (entry.read_inputs(), entry.sighting.paper)
-            self._entries[place] = entry
-        known, paper = entry
-        if known != inputs:
-            return None
-        self.hits += 1
-        self._entries.move_to_end(place)
-        return paper
+        with self._lock:
+            entry = self._entries.get(place)
+            if entry is None:
+                return None
+            if isinstance(entry, _Loaded):
+                entry = (entry.read_inputs(), entry.sighting.paper)
+                self._entries[place] = entry
+            known, paper = entry
+            if known != inputs:
+                return None
+            self.hits += 1
+            self._entries.move_to_end(place)
+            return paper
 
     def put_loaded(self, place: tuple, loaded: _Loaded) -> None:
         self._put(place, loaded)
@@ -175,14 +178,16 @@ class RecentPapers:
         self._put(place, (inputs, paper))
 
     def clear(self) -> None:
-        self._entries.clear()
-        self.hits = 0
+        with self._lock:
+            self._entries.clear()
+            self.hits = 0
 
     def _put(self, place: tuple, entry) -> None:
-        self._entries[place] = entry
-        self._entries.move_to_end(place)
-        if len(self._entries) > self.size:
-            self._entries.popitem(last=False)
+        with self._lock:
+            self._entries[place] = entry
+            self._entries.move_to_end(place)
+            if len(self._entries) > self.size:
+                self._entries.popitem(last=False)
 
 
 # About 3 KB a sighting (its raw and clean abstract most of it): 10,000 are a few files' worth.
