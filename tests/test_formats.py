@@ -26,6 +26,7 @@ from etl.extract import parse_page
 from etl.formats.banners import is_banner
 from etl.formats.base import CaptureFormat, Numbered, PageHead
 from etl.formats.wrapper import page_kind
+from etl.load.rows import RECENT_PAPERS
 from etl.pipeline import rebuild, run_load
 from etl.records import LEVEL_FIELD, LEVEL_RECORD, Problem, RawRecord
 from etl.transform import parse_comments, transform_record
@@ -482,11 +483,14 @@ def _api_answers(path: Path, days: int, per_day: int = 200) -> None:
 
 def test_many_days_of_api_answers_in_one_file_load_in_flat_memory(tmp_path, monkeypatch):
     """Three times the days in one file: the load's peak memory stays about the same (it streams the file,
-    entry by entry, batch by batch), instead of growing with the file. Batches of 500 sightings (not 5,000)
-    so that both files span several batches at a test's size."""
+    entry by entry, batch by batch), instead of growing with the file. Batches of 500 sightings (not 5,000),
+    and 500 sightings kept for reading back (not 10,000), so that both files span several of each at a test's
+    size."""
     monkeypatch.setattr(load.files, "BATCH_RECORDS", 500)
+    monkeypatch.setattr(RECENT_PAPERS, "size", 500)
     peaks = {}
     for days in (10, 30):
+        RECENT_PAPERS.clear()
         folder = tmp_path / f"api-{days}"
         folder.mkdir()
         _api_answers(folder / "answers.json", days)
