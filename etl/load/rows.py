@@ -99,8 +99,7 @@ def member_from_row(row: sa.Row) -> Member:
     """A stored sighting as the current rules read it again."""
     card = card_from_row(row)
     record = record_from_listing(row.position, row.line_no, row.raw_title, row.raw_abstract, row.raw_meta, card)
-    bound = _stored_year_bound(row) if record.raw_published is not None else None
-    inputs = (record.raw_title, record.raw_abstract, record.raw_authors, record.raw_published, bound, _identity(card))
+    inputs = _read_inputs(record, card, row.ranked_on, row.captured_at, row.modified_at)
     place = (row.source_file_id, row.position)
     paper = RECENT_PAPERS.paper(place, inputs)
     if paper is None:
@@ -133,13 +132,9 @@ class _Loaded:
                                         record.raw_meta, card)  # fmt: skip
         if (read_back.raw_authors, read_back.raw_published) != (record.raw_authors, record.raw_published):
             return ()
-        bound = None
-        if record.raw_published is not None:
-            if card.listed_on not in (None, self.listed_on):
-                return ()
-            capture = Capture(captured_at=_aware(self.captured_at))
-            bound = year_bound(self.listed_on, capture, _timestamp(self.modified_at))
-        return (record.raw_title, record.raw_abstract, record.raw_authors, record.raw_published, bound, _identity(card))
+        if record.raw_published is not None and card.listed_on not in (None, self.listed_on):
+            return ()
+        return _read_inputs(read_back, card, self.listed_on, self.captured_at, self.modified_at)
 
 
 class RecentPapers:
@@ -202,10 +197,13 @@ def remember_loaded(source_file_id: int, batch: list[Sighting], listed_on, captu
         RECENT_PAPERS.put_loaded(place, _Loaded(sighting, listed_on, captured_at, modified_at))
 
 
-def _stored_year_bound(row: sa.Row) -> dt.date | None:
-    """The year bound the file's load used (listing date, capture time, file time)."""
-    capture = Capture(captured_at=_aware(row.captured_at))
-    return year_bound(row.ranked_on, capture, _timestamp(row.modified_at))
+def _read_inputs(record: RawRecord, card: CardFacts, ranked_on, captured_at, modified_at) -> tuple:
+    """What reading a stored sighting back transforms: its raw fields, the year bound its file's load used
+    (listing date, capture time, file time; only where a date is printed) and its card's identity."""
+    bound = None
+    if record.raw_published is not None:
+        bound = year_bound(ranked_on, Capture(captured_at=_aware(captured_at)), _timestamp(modified_at))
+    return (record.raw_title, record.raw_abstract, record.raw_authors, record.raw_published, bound, _identity(card))
 
 
 def _timestamp(modified_at: dt.datetime | None) -> float | None:
