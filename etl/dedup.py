@@ -231,14 +231,11 @@ MERGE_RULES: dict[str, MergeRule] = {
 
 def merge(members: Sequence[Member]) -> tuple[Paper, list[Disagreement]]:
     """The paper row for a cluster, and the sightings that disagree with it."""
+    if len(members) == 1:  # most clusters: nothing to vote on, nobody to disagree with
+        return _alone(members[0].paper), []
     by_rank = sorted(members, key=lambda m: m.rank)
     first = by_rank[0].paper
-    if len(members) == 1:  # most clusters: nothing to vote on, nobody to disagree with
-        voted = {name: getattr(first, name) for name in MERGE_RULES}
-    else:
-        voted = {
-            name: _vote([getattr(m.paper, name) for m in members], rule.prefer) for name, rule in MERGE_RULES.items()
-        }
+    voted = {name: _vote([getattr(m.paper, name) for m in members], rule.prefer) for name, rule in MERGE_RULES.items()}
     # Authors' names, where a capture gives them, come from the earliest sighting that has them, and so does
     # the author count (other sightings' counts that differ are disagreements).
     author_names = next((m.paper.author_names for m in by_rank if m.paper.author_names), ())
@@ -258,6 +255,17 @@ def merge(members: Sequence[Member]) -> tuple[Paper, list[Disagreement]]:
     if author_names:
         disagreements = [replace(d, named=d.field == "author_count") for d in disagreements]
     return paper, disagreements
+
+
+def _alone(paper: Paper) -> Paper:
+    """The paper of a cluster of one sighting: the sighting's own, with what merge makes of any
+    cluster (links as a union; the author count of the names given, where they are)."""
+    links = union_links(paper.links)
+    author_count = len(paper.author_names) if paper.author_names else paper.author_count
+    arxiv_id = paper.arxiv_id or None
+    if links == paper.links and author_count == paper.author_count and arxiv_id == paper.arxiv_id:
+        return paper
+    return replace(paper, links=links, author_count=author_count, arxiv_id=arxiv_id)
 
 
 def _disagreements(members: Sequence[Member], field: str, kept: object) -> list[Disagreement]:

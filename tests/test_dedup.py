@@ -208,3 +208,23 @@ def test_an_id_is_a_blocking_key_and_the_merged_paper_keeps_it():
     assert "x:2401.00001" in blocking_keys(found)
     merged, _ = merge([Member(paper("Sparse Experts for Speech"), (0,)), Member(found, (1,))])
     assert merged.arxiv_id == "2401.00001"
+
+
+def test_a_sighting_alone_merges_into_what_two_copies_of_it_merge_into():
+    repo = "https://github.com/example/sparse-experts"
+    alone = dataclasses.replace(
+        paper("Sparse Experts for Speech", meta=("• 5 authors", "Jun 7, 2023")),
+        links=(Link(repo, LINK_GITHUB_REPO, "example/sparse-experts", "abstract"),) * 2,
+        author_names=(("Ada Lovelace", None), ("Alan Turing", "aturing")),
+        arxiv_id="",
+    )
+    once = Member(alone, sighting_rank(dt.date(2026, 3, 1), "a", 1))
+    twice = Member(alone, sighting_rank(dt.date(2026, 3, 2), "b", 1))
+
+    merged, disagreements = merge([once])
+
+    assert (merged, disagreements) == (merge([once, twice])[0], [])
+    assert merged.links == (Link(repo, LINK_GITHUB_REPO, "example/sparse-experts", "abstract"),)
+    assert (merged.author_count, merged.arxiv_id) == (2, None)
+    plain = Member(paper("Sparse Experts for Speech"), sighting_rank(None, "c", 1))
+    assert merge([plain])[0] == plain.paper

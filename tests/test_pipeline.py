@@ -8,6 +8,7 @@ of hanging the suite.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import json
 import os
@@ -40,7 +41,7 @@ from etl import db, load, locks
 from etl.cli import EXIT_LOCKED, EXIT_OK, EXIT_REJECTS, main
 from etl.errors import LockNotAcquired
 from etl.extract import display_path
-from etl.pipeline import UNCHANGED_MESSAGE, check_load, run_load
+from etl.pipeline import UNCHANGED_MESSAGE, YOUNG_COLLECTION_EVERY, Progress, check_load, run_load
 
 KILLABLE = Path(__file__).parent / "killable_load.py"
 WAIT_S = 60  # upper bound on any wait for a subprocess; never reached when things work
@@ -862,3 +863,45 @@ def test_a_sqlite_database_inside_the_captures_folder_is_never_read(runner, page
         assert result.exit_code == EXIT_OK, result.output
     assert not [line for line in result.output.splitlines() if line.startswith("refused")]
     assert "0 refused" in result.output
+
+
+# --------------------------------------------------------------------------- the garbage collector during a run
+
+
+class _CollectorWatch(Progress):
+    """Notes the cyclic collector's settings while files load."""
+
+    def __init__(self):
+        self.seen = []
+
+    def file_started(self, path: Path) -> None:
+        self.seen.append((gc.get_threshold()[0], gc.get_freeze_count() > 0))
+
+
+def test_a_load_collects_garbage_less_often_and_puts_the_collector_back(engine, page_dir):
+    before = gc.get_threshold()
+    watch = _CollectorWatch()
+    folder = page_dir({"2026-03-01.txt": compact_page([WAVELETS]), "2026-03-02.txt": compact_page([GARDENS])})
+
+    run_load(engine, [folder], progress=watch, parse_process=False)
+
+    assert watch.seen == [(YOUNG_COLLECTION_EVERY, True)] * 2
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
+    assert scalar(engine, "SELECT count(*) FROM papers") == 2
+
+
+def test_a_failed_load_puts_the_collector_back_too(engine, page_dir, monkeypatch):
+    before = gc.get_threshold()
+    monkeypatch.setattr(load.files, "_load_batch", _fail)
+    folder = page_dir({"2026-03-01.txt": compact_page([WAVELETS])})
+
+    with pytest.raises(RuntimeError):
+        run_load(engine, [folder], parse_process=False)
+
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
+
+
+def _fail(*args, **kwargs):
+    raise RuntimeError("the load failed")
