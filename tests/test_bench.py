@@ -155,6 +155,13 @@ def test_every_measurement_ran_with_positive_figures(bench_result):
     assert result["machine"]["commit"]  # the code measured
 
 
+def test_the_package_is_compiled_before_the_clock_starts(bench_result):
+    result, _ = bench_result
+    pipeline = PROJECT_ROOT / "etl" / "pipeline.py"
+    assert result["machine"]["bytecode_compiled"] is True
+    assert Path(importlib.util.cache_from_source(str(pipeline))).stat().st_mtime >= pipeline.stat().st_mtime
+
+
 def test_the_key_ratios_are_those_of_the_rows(bench_result):
     result, with_postgres = bench_result
     seconds = {(r["name"], r["engine"]): r["seconds"] for r in result["rows"] if r["status"] == "ok"}
