@@ -27,6 +27,7 @@ import fcntl
 import hashlib
 import logging
 import os
+import pickle
 import queue
 import subprocess
 import sys
@@ -53,7 +54,9 @@ PIPE_BYTES = 1 << 20  # what the pipe from the worker holds (Linux lets a pipe h
 # Events the worker keeps ready beyond the pipe: 2,000 sightings, two files of 1,000 records (a few MB).
 SEND_AHEAD_BATCHES = 40
 STOP_SECONDS = 5.0  # how long a stopping worker is waited for before it is killed
-DIGEST_VERSION = b"papers-etl parse digest 2"  # 2: capture facts (page URL, kind, capture time), card values
+# 2: capture facts (page URL, kind, capture time), card values; 3: values pickled, not repr()
+DIGEST_VERSION = b"papers-etl parse digest 3"
+DIGEST_PICKLE_PROTOCOL = 4  # fixed, so that a newer Python's default does not change every digest
 
 RecordsRead = Callable[[int, int], None]  # (records, characters of their text): progress
 
@@ -187,11 +190,23 @@ class _HashedChunks:
         return self._digest.hexdigest()
 
 
+class _HashWriter:
+    """A file-like object whose writes go into a hash."""
+
+    def __init__(self, digest) -> None:
+        self.write = digest.update
+
+
 class _Digest:
     """What a file parses to, in 32 hex characters: everything the load writes from it."""
 
     def __init__(self, head: FileHead):
         self._hash = hashlib.blake2b(DIGEST_VERSION, digest_size=16)
+        # Values pickled straight into the hash: twice as fast as repr() (an eighth of the parse).
+        # Without a memo ("fast" mode), equal values give equal bytes whether or not they are
+        # one object, so the digest depends on what the file parses to, never on how.
+        self._pickler = pickle.Pickler(_HashWriter(self._hash), protocol=DIGEST_PICKLE_PROTOCOL)
+        self._pickler.fast = True
         listing_date, capture = head.listing_date, head.capture
         self._add((str(head.fingerprint.path), head.layout, listing_date.value, listing_date.source))
         self._add((capture.page_url, capture.page_kind, capture.captured_at))
@@ -223,8 +238,7 @@ class _Digest:
         return self._hash.hexdigest()
 
     def _add(self, values: tuple) -> None:
-        self._hash.update(repr(values).encode("utf-8", "surrogatepass"))
-        self._hash.update(b"\x00")
+        self._pickler.dump(values)
 
 
 # --------------------------------------------------------------------------- many files, maybe in a worker

@@ -461,6 +461,22 @@ def test_force_leaves_a_file_that_parses_as_before_untouched(engine, page_dir, p
     assert after == before
 
 
+def test_force_compares_what_a_file_parses_to_not_which_objects_hold_it(engine, page_dir, monkeypatch):
+    folder = forced_pages(page_dir)
+    run_load(engine, [folder])
+    import etl.transform
+
+    real_clean_text = etl.transform.clean_text
+    # Equal text in new string objects: the clean title no longer is the raw title's object.
+    monkeypatch.setattr(
+        etl.transform, "clean_text", lambda text: (lambda clean: clean[:1] + clean[1:])(real_clean_text(text))
+    )
+
+    forced = run_load(engine, [folder], force=True, parse_process=False)
+
+    assert [(f.status, f.message) for f in forced.files] == [("loaded", UNCHANGED_MESSAGE)] * 2
+
+
 def test_force_reloads_a_file_that_parses_differently_without_duplicates(engine, page_dir):
     folder = forced_pages(page_dir)
     run_load(engine, [folder])
