@@ -468,10 +468,10 @@ def test_the_progress_bar_counts_bytes_across_files_and_moves_within_a_file(tmp_
     assert "refused" in screen.getvalue()
 
 
-def test_starting_a_command_imports_neither_the_http_client_nor_rich_nor_the_markdown_parser():
+def test_starting_a_command_imports_neither_the_http_client_nor_rich_nor_the_markdown_or_yaml_parser():
     """A scheduled load starts many times a day: what only fetch, a terminal or a Markdown page needs is
     imported when it is needed (a re-run of loaded files is mostly the interpreter's start)."""
-    heavy = ("huggingface_hub", "httpx2", "rich", "markdown_it")
+    heavy = ("huggingface_hub", "httpx2", "rich", "markdown_it", "yaml")
     probe = f"import sys, etl.cli; print(','.join(m for m in {heavy!r} if m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ""

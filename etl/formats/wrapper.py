@@ -16,7 +16,6 @@ import re
 from collections.abc import Sequence
 from urllib.parse import parse_qs, urlsplit
 
-import yaml
 from dateutil import parser as dateparser
 
 from ..records import (
@@ -87,6 +86,8 @@ def _front_matter(lines: Sequence[Numbered], facts: dict[str, tuple[str, int]]) 
     else:
         return 0  # no closing fence: not front matter
     block = "\n".join(line for _, line in lines[first + 1 : end])
+    import yaml  # here: a run that meets no front matter (a re-run of loaded files) never pays for it
+
     try:
         data = yaml.safe_load(block)
     except yaml.YAMLError:
