@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from pages import daily_page
 
+from etl import load
 from etl.cli import EXIT_FAILURE, main
 from etl.pipeline import run_load
 from etl.schema import papers
@@ -72,8 +73,8 @@ def _numbered_papers(count: int, topic: str) -> list[tuple[str, str]]:
 
 
 def test_search_matches_every_paper_of_large_loads(engine, page_dir):
-    # More papers per file than one multi-row INSERT holds (load.CHUNK_ROWS), in two runs; an update.
-    glaciers = _numbered_papers(1203, "Glacier")
+    # More papers per file than one multi-row INSERT holds (load.STATEMENT_ROWS), in two runs; an update.
+    glaciers = _numbered_papers(load.STATEMENT_ROWS + 203, "Glacier")
     folder = page_dir({"a.txt": daily_page("Mar 12", glaciers)})
     run_load(engine, [folder])
     # An earlier listing of a Glacier paper, in capitals: its text wins, so the stored paper is updated.
@@ -83,7 +84,7 @@ def test_search_matches_every_paper_of_large_loads(engine, page_dir):
 
     assert titles(search(engine, "glacier bravoalphaalphaalpha")) == ["Glacier Study bravoalphaalphaalpha"]
     assert titles(search(engine, "glacier foxtrot")) == ["GLACIER STUDY FOXTROT"]
-    assert len(search(engine, "glacier", limit=5000)) == 1203
+    assert len(search(engine, "glacier", limit=5000)) == load.STATEMENT_ROWS + 203
     assert len(search(engine, "dune", limit=5000)) == 700
     if engine.dialect.name == "sqlite":  # FTS5 checks its index against the papers table
         with engine.begin() as conn:

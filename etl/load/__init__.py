@@ -28,7 +28,7 @@ from .runs import (
     start_run,
 )
 from .session import COMMIT_SECONDS, RunWriter, TransactionLost
-from .writer import CHUNK_ROWS
+from .writer import CHUNK_ROWS, STATEMENT_ROWS
 
 __all__ = [
     "BATCH_RECORDS",
@@ -36,6 +36,7 @@ __all__ = [
     "COMMIT_SECONDS",
     "INTERRUPTED_MESSAGE",
     "RUN_COUNT_COLUMNS",
+    "STATEMENT_ROWS",
     "FileCounts",
     "RebuildCounts",
     "RunCounts",
