@@ -299,15 +299,20 @@ def fewer_collections() -> Iterator[None]:
     corpus. So the objects made before the run (modules, the engine) are frozen out of
     every collection, and young collections come every YOUNG_COLLECTION_EVERY allocations
     (0.14 s in that load). Cycles are still collected, a little later; what is not in a
-    cycle is freed as always, when its last reference goes."""
+    cycle is freed as always, when its last reference goes. A caller that froze objects
+    itself (a server that forks workers) keeps them frozen: then nothing is frozen here,
+    since unfreezing at the end would unfreeze the caller's too."""
     thresholds = gc.get_threshold()
-    gc.freeze()
+    freezing = gc.get_freeze_count() == 0
+    if freezing:
+        gc.freeze()
     gc.set_threshold(YOUNG_COLLECTION_EVERY, 20, 20)
     try:
         yield
     finally:
         gc.set_threshold(*thresholds)
-        gc.unfreeze()
+        if freezing:
+            gc.unfreeze()
 
 
 def _process_all(job: _Job, files: list[Path | InputError], done: Callable[[FileResult], None], parser: Parser) -> None:

@@ -919,5 +919,17 @@ def test_a_failed_load_puts_the_collector_back_too(engine, page_dir, monkeypatch
     assert gc.get_freeze_count() == 0
 
 
+def test_a_load_leaves_objects_its_caller_froze_frozen(engine, page_dir):
+    folder = page_dir({"2026-03-01.txt": compact_page([WAVELETS])})
+    gc.freeze()  # as a server that forks its workers does
+    try:
+        frozen = gc.get_freeze_count()
+        run_load(engine, [folder], parse_process=False)
+        assert gc.get_freeze_count() > 0.9 * frozen  # still frozen (a few frozen objects were freed since)
+    finally:
+        gc.unfreeze()
+    assert scalar(engine, "SELECT count(*) FROM papers") == 1
+
+
 def _fail(*args, **kwargs):
     raise RuntimeError("the load failed")
