@@ -35,15 +35,20 @@ import threading
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import InputError, LayoutError, ParserProcessError
 from .events import FileEnd, FileEvent, FileHead, SightingBatch, Tally
 from .extract import Fingerprint, iter_lines, open_capture
 from .formats import PageStream
 from .records import LEVEL_RECORD, Problem, Sighting
-from .transform import resolve_listed_on, sighting_card, transform_record, year_bound
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
+# The transform (LaTeX, dates, fuzzy keys) and multiprocessing are imported at the first file parsed:
+# a scheduled re-run that finds every file already loaded is mostly the interpreter's start-up.
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +107,8 @@ def parse_events(fingerprint: Fingerprint, listed_on: dt.date | None, digest_onl
 
 
 def _file_head(fingerprint: Fingerprint, page: PageStream, listed_on: dt.date | None) -> FileHead:
+    from .transform import resolve_listed_on
+
     capture = page.capture
     listing_date = resolve_listed_on(
         page.header_date, fingerprint.path.name, fingerprint.mtime, listed_on, page.header_date_line_no, capture
@@ -111,6 +118,8 @@ def _file_head(fingerprint: Fingerprint, page: PageStream, listed_on: dt.date | 
 
 def _sighting_batches(head: FileHead, page: PageStream, digest_only: bool) -> Generator[SightingBatch, None, FileEnd]:
     """The page's sightings in batches (none with ``digest_only``); returns the file's end."""
+    from .transform import sighting_card, transform_record, year_bound
+
     listing_date = head.listing_date
     problems = [*head.capture.problems, *([listing_date.problem] if listing_date.problem else [])]
     digest = _Digest(head)
@@ -340,6 +349,8 @@ class Parser:
     def _start_worker(self) -> None:
         if self._worker is not None:
             return
+        from multiprocessing.connection import Connection
+
         task_reader, task_writer = os.pipe()
         result_reader, result_writer = os.pipe()
         _widen(result_writer)

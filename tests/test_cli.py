@@ -475,3 +475,24 @@ def test_starting_a_command_imports_neither_the_http_client_nor_rich_nor_the_mar
     probe = f"import sys, etl.cli; print(','.join(m for m in {heavy!r} if m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ""
+
+
+def test_a_rerun_of_loaded_files_imports_no_parser_transform_or_planner(runner, db_url, page_dir):
+    """A scheduled re-run that finds every file loaded is mostly the interpreter's start: what
+    parsing, transforming and planning papers need is imported at the first file to parse."""
+    folder = page_dir({"a.txt": daily_page("Mar 12", [WAVELETS, GARDENS])})
+    assert runner.invoke(main, ["load", "--db", db_url, str(folder)]).exit_code == EXIT_OK
+    heavy = ("etl.transform", "etl.dedup", "etl.load.files", "etl.load.plan", "multiprocessing", "pylatexenc",
+             "rapidfuzz", "dateutil", "lxml")  # fmt: skip
+    probe = (
+        "import sys\nfrom etl.cli import main\n"
+        f"try:\n    main(['-q', 'load', '--db', {db_url!r}, {str(folder)!r}])\n"
+        "except SystemExit as exit:\n    print(exit.code)\n"
+        f"print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    )
+
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+
+    assert done.stdout.split("\n")[:2] == ["0", ""], done.stdout + done.stderr
+    newest = json.loads(runner.invoke(main, ["runs", "--db", db_url, "--json", "--limit", "1"]).output)[0]
+    assert (newest["run_id"], newest["status"], newest["files_skipped"]) == (2, "succeeded", 1)

@@ -345,16 +345,16 @@ def test_load_brings_an_empty_database_to_head(empty_engine, page_dir):
 
 
 def test_an_unexpected_parser_failure_refuses_that_file_only(engine, page_dir, monkeypatch):
-    import etl.parsing
+    import etl.transform
 
-    real_transform = etl.parsing.transform_record
+    real_transform = etl.transform.transform_record
 
     def explode_on_gardens(record, *args):
         if record.raw_title == GARDENS[0]:
             raise RuntimeError("parser bug")
         return real_transform(record, *args)
 
-    monkeypatch.setattr(etl.parsing, "transform_record", explode_on_gardens)
+    monkeypatch.setattr(etl.transform, "transform_record", explode_on_gardens)
     folder = page_dir({"a.txt": compact_page([GARDENS]), "b.txt": compact_page([WAVELETS])})
 
     summary = run_load(engine, [folder], parse_process=False)  # the patched parser runs in this process

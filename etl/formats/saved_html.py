@@ -32,14 +32,18 @@ import codecs
 import contextlib
 import re
 from collections.abc import Iterable, Iterator
-
-from lxml import etree
+from typing import TYPE_CHECKING
 
 from ..errors import EncodingError, JsonInputError, LayoutError
 from ..records import Capture, Problem
 from .base import CaptureFormat
 from .papers_api import PAGE_KEYS, ApiEntry, ApiStream, line_bytes, record_from_entry
 from .wrapper import page_kind
+
+if TYPE_CHECKING:
+    from lxml import etree
+
+# lxml is imported where an HTML page is parsed (each function below): most runs never read one.
 
 PROPS_TARGET = "DailyPapers"  # the Svelte component that carries the papers of every papers page
 FEED_CHARS = 64 * 1024  # text handed to the HTML parser at a time
@@ -109,12 +113,16 @@ class _PageTarget:
 
 
 def _parser(target: _PageTarget) -> etree.HTMLParser:
+    from lxml import etree
+
     # huge_tree: without it libxml2 silently empties an attribute over 10 MB (a month's cards can be more).
     return etree.HTMLParser(target=target, huge_tree=True, remove_comments=False, no_network=True)
 
 
 def _close(parser: etree.HTMLParser) -> None:
     """Flush what libxml2 still buffers (an empty or cut document is no error here: the target says)."""
+    from lxml import etree
+
     with contextlib.suppress(etree.XMLSyntaxError):
         parser.close()
 
@@ -220,6 +228,8 @@ def detect_saved_html(head: str) -> float:
     head = head[:DETECT_CHARS].removeprefix("\ufeff")
     if not HTML_START_RE.match(head):
         return 0.0
+    from lxml import etree
+
     target = _PageTarget()
     parser = _parser(target)
     try:
@@ -258,6 +268,8 @@ def detect(head) -> float:
 
 def capture(head) -> Capture | None:
     """The page's own address (canonical link, og:url, a browser's "saved from" comment), read from the head."""
+    from lxml import etree
+
     target = _PageTarget()
     parser = _parser(target)
     with contextlib.suppress(etree.XMLSyntaxError):

@@ -16,8 +16,6 @@ import re
 from collections.abc import Sequence
 from urllib.parse import parse_qs, urlsplit
 
-from dateutil import parser as dateparser
-
 from ..records import (
     LEVEL_FIELD,
     PAGE_DAILY,
@@ -130,6 +128,8 @@ def _url(value: str) -> str | None:
 
 def _timestamp(value: str) -> dt.datetime | None:
     """A capture time as an aware datetime (UTC when the capture gives no zone)."""
+    from dateutil import parser as dateparser  # here, like yaml: most runs meet no capture time
+
     try:
         parsed = dateparser.isoparse(value.strip())
     except (ValueError, OverflowError):

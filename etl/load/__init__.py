@@ -10,9 +10,8 @@
 - ``rows``: rows from dataclasses and back; ``writer``: bulk writes, one writer per dialect.
 """
 
-from .files import BATCH_RECORDS, FileCounts, SourceFile, load_file
-from .rebuild import RebuildCounts, rebuild_papers
-from .region import known_keys
+import importlib
+
 from .runs import (
     INTERRUPTED_MESSAGE,
     RUN_COUNT_COLUMNS,
@@ -29,6 +28,32 @@ from .runs import (
 )
 from .session import COMMIT_SECONDS, RunWriter, TransactionLost
 from .writer import CHUNK_ROWS, STATEMENT_ROWS
+
+# Names from the modules that load and plan papers (and import the transform and deduplication),
+# imported at their first use: a run that finds every file already loaded never needs them.
+_LAZY = {
+    "BATCH_RECORDS": "files",
+    "FileCounts": "files",
+    "SourceFile": "files",
+    "load_file": "files",
+    "RebuildCounts": "rebuild",
+    "rebuild_papers": "rebuild",
+    "known_keys": "region",
+}
+
+
+_MODULES = {"apply", "files", "plan", "rebuild", "region", "rows"}  # ``etl.load.files`` works as before too
+
+
+def __getattr__(name: str):
+    if name in _MODULES:
+        return importlib.import_module(f".{name}", __name__)  # an import also sets it here
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
 
 __all__ = [
     "BATCH_RECORDS",
