@@ -228,6 +228,27 @@ def test_a_file_that_fails_mid_load_leaves_nothing_behind(engine, page_dir, monk
     assert rows(engine, "SELECT status, files_loaded, message FROM etl_runs")[0][:2] == ("failed", 1)
 
 
+def test_bulk_writes_store_dates_and_timestamps_as_core_does_repeated_or_not(engine):
+    """The bulk writer converts each distinct date or timestamp once per write; what it stores is still
+    what a Core insert stores, row by row, for the same values (equal instants in two zones included)."""
+    from etl.schema import etl_runs
+
+    utc, plus_two = dt.UTC, dt.timezone(dt.timedelta(hours=2))
+    noon = dt.datetime(2026, 3, 12, 12, 0, tzinfo=utc)
+    values = [noon, noon, noon.astimezone(plus_two), noon + dt.timedelta(microseconds=1), None, noon]
+    rows_ = [{"run_id": n + 1, "started_at": noon, "finished_at": value, "status": "succeeded"}
+             for n, value in enumerate(values)]  # fmt: skip
+    with engine.begin() as conn:
+        load.writer.bulk_writer(conn).append(etl_runs, rows_)
+        conn.execute(etl_runs.insert(), [{**row, "run_id": row["run_id"] + 100} for row in rows_])
+        stored = conn.execute(
+            sa.select(etl_runs.c.run_id, sa.cast(etl_runs.c.finished_at, sa.Text)).order_by(etl_runs.c.run_id)
+        ).all()
+
+    by_writer, by_core = stored[: len(values)], stored[len(values) :]
+    assert [text for _, text in by_writer] == [text for _, text in by_core]
+
+
 REFUSE_LANTERN = {
     # A real failure inside the driver's own bulk write (COPY on PostgreSQL, executemany on SQLite).
     "sqlite": [

@@ -23,6 +23,7 @@ CHUNK_ROWS = 500  # rows per executemany batch / IN (...) list
 # Rows per multi-row INSERT or UPDATE on SQLite, within its limit of bound variables: a file's
 # papers in one statement, so one full-text index segment (4% of a 1e5 load's main process).
 STATEMENT_ROWS = 2000
+CONVERTED_VALUES = 4096  # distinct dates or timestamps per column kept converted, within one write
 
 
 def chunks(items: Sequence, size: int = CHUNK_ROWS) -> Iterator[Sequence]:
@@ -129,7 +130,7 @@ class SqliteWriter(BulkWriter):
         dialect = self.conn.dialect
         processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
         # Most columns (text, integers) have no processor: only dates and timestamps are converted.
-        converted = [(index, process) for index, process in enumerate(processors) if process is not None]
+        converted = [(index, _once_per_value(process)) for index, process in enumerate(processors) if process]
         values_of = operator.itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
         driver = self.conn.connection.driver_connection
         per_statement = max(1, min(STATEMENT_ROWS, driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(names)))
@@ -147,3 +148,22 @@ class SqliteWriter(BulkWriter):
                 cursor.execute(statement(", ".join([row_sql] * len(chunk))), values)
         finally:
             cursor.close()
+
+
+def _once_per_value(process: Callable) -> Callable:
+    """``process`` (a date or timestamp column's bind processor), converting each distinct value once: a
+    write repeats few values (a run's timestamp, a page's listing date) in many rows. The key holds
+    the time zone too: equal instants in two zones are equal values that SQLite stores differently."""
+    done: dict[tuple, object] = {}
+
+    def converted(value):
+        key = (value, getattr(value, "tzinfo", None))
+        try:
+            return done[key]
+        except KeyError:
+            result = process(value)
+            if len(done) < CONVERTED_VALUES:
+                done[key] = result
+            return result
+
+    return converted
