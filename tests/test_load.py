@@ -25,7 +25,7 @@ from pages import (
     markdown_page,
 )
 
-from etl import dedup, load
+from etl import db, dedup, load
 from etl.errors import DatabaseError, NoInputError
 from etl.extract import fingerprint_file
 from etl.parsing import parse_events
@@ -247,6 +247,62 @@ def test_bulk_writes_store_dates_and_timestamps_as_core_does_repeated_or_not(eng
 
     by_writer, by_core = stored[: len(values)], stored[len(values) :]
     assert [text for _, text in by_writer] == [text for _, text in by_core]
+
+
+def _run_row(run_id: int) -> dict:
+    return {"run_id": run_id, "started_at": dt.datetime(2026, 3, 12, tzinfo=dt.UTC), "status": "succeeded"}
+
+
+def _reject_rows(run_id: int, first: int, count: int, reason: str) -> list[dict]:
+    return [{"run_id": run_id, "path": f"page{n}.txt", "line_no": n, "level": "record", "reason": f"{reason} {n}"}
+            for n in range(first, first + count)]  # fmt: skip
+
+
+@pytest.mark.parametrize("sizes", [(1, 15, 16, 17, 40), (33, 700, load.STATEMENT_ROWS + 1)], ids=["few", "many"])
+def test_bulk_writes_of_any_size_store_the_rows_given_in_their_order_and_no_other(engine, sizes):
+    """Appends and keyed updates of many sizes (on SQLite a statement is padded up to one of a few sizes
+    with rows it drops): the table then holds exactly the rows given, ids assigned in their order."""
+    from etl.schema import etl_runs, rejects
+
+    expected, first = [], 1
+    with engine.begin() as conn:
+        writer = load.writer.bulk_writer(conn)
+        writer.append(etl_runs, [_run_row(1)])
+        for size in sizes:
+            writer.append(rejects, _reject_rows(1, first, size, "given"))
+            expected += [(n, f"given {n}") for n in range(first, first + size)]
+            first += size
+        changed = [{"reject_id": n, "reason": f"changed {n}"} for n in range(2, first, 3)][: max(sizes)]
+        writer.update(rejects, ("reject_id",), changed)
+    expected = [(n, f"changed {n}" if (n - 2) % 3 == 0 and n < 2 + 3 * len(changed) else reason)
+                for n, reason in expected]  # fmt: skip
+
+    assert rows(engine, "SELECT line_no, reason FROM rejects ORDER BY reject_id") == expected
+    assert rows(engine, "SELECT min(reject_id), max(reject_id) FROM rejects") == [(1, len(expected))]
+
+
+def test_sqlite_bulk_writes_prepare_a_few_statements_whatever_the_number_of_rows(tmp_path):
+    """SQLite's driver keeps its last 128 prepared statements, each a few MB when it writes 2,000 rows:
+    writes of 1 to 120 rows use a few statements (one per power of two from 16), not one per row count."""
+    from etl.schema import etl_runs, rejects
+
+    engine = db.create_engine(f"sqlite:///{tmp_path / 'papers.db'}")
+    db.upgrade(engine)
+    statements: list[str] = []
+    with engine.begin() as conn:
+        conn.connection.driver_connection.set_trace_callback(statements.append)
+        writer = load.writer.bulk_writer(conn)
+        writer.append(etl_runs, [_run_row(1)])
+        for size in range(1, 121):
+            writer.append(rejects, _reject_rows(1, 1000 * size, size, "given"))
+        conn.connection.driver_connection.set_trace_callback(None)
+    written = scalar(engine, "SELECT count(*) FROM rejects")
+    engine.dispose()
+
+    # The trace shows each statement with its values in place of its parameters: count its rows.
+    rows_per_statement = {sql.count("), (") + 1 for sql in statements if "INSERT INTO rejects" in sql}
+    assert len(rows_per_statement) <= 4
+    assert written == sum(range(1, 121))
 
 
 REFUSE_LANTERN = {

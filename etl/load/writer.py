@@ -23,6 +23,10 @@ CHUNK_ROWS = 500  # rows per executemany batch / IN (...) list
 # Rows per multi-row INSERT or UPDATE on SQLite, within its limit of bound variables: a file's
 # papers in one statement, so one full-text index segment (4% of a 1e5 load's main process).
 STATEMENT_ROWS = 2000
+# A shorter statement is padded with rows of NULLs (which it drops) up to the next of a few sizes, so that
+# a run prepares a few statements per table: the driver keeps up to 128 prepared statements, about
+# 1.7 MB each for 1,000 rows of 15 columns, and one per row count held 20 MB at 1e5 (docs/performance.md).
+SMALLEST_STATEMENT = 16
 CONVERTED_VALUES = 4096  # distinct dates or timestamps per column kept converted, within one write
 
 
@@ -104,19 +108,19 @@ class SqliteWriter(BulkWriter):
             return
         self._logged(table, rows, "multi-row INSERT")
         names = list(rows[0])
-        head = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "
-        self._multi_row(table, names, rows, lambda values: head + values)
+        columns = ", ".join(names)
+        body = f" INSERT INTO {table.name} ({columns}) SELECT {columns} FROM given WHERE {_GIVEN} IS NOT NULL"
+        self._multi_row(table, names, rows, body)
 
     def update(self, table: sa.Table, keys: tuple[str, ...], rows: list[dict]) -> None:
         """One ``UPDATE … FROM`` (a VALUES list of the new rows) per chunk."""
         if not rows:
             return
         names = list(rows[0])
-        assignments = ", ".join(f"{name} = changed.{name}" for name in names if name not in keys)
-        matches = " AND ".join(f"{table.name}.{key} = changed.{key}" for key in keys)
-        head = f"WITH changed ({', '.join(names)}) AS (VALUES "
-        tail = f") UPDATE {table.name} SET {assignments} FROM changed WHERE {matches}"
-        self._multi_row(table, names, rows, lambda values: head + values + tail)
+        assignments = ", ".join(f"{name} = given.{name}" for name in names if name not in keys)
+        matches = " AND ".join(f"{table.name}.{key} = given.{key}" for key in keys)
+        body = f" UPDATE {table.name} SET {assignments} FROM given WHERE given.{_GIVEN} IS NOT NULL AND {matches}"
+        self._multi_row(table, names, rows, body)
 
     def reserve_paper_ids(self, count: int) -> list[int]:
         # The next ids after the largest: safe because the transaction already holds
@@ -124,30 +128,47 @@ class SqliteWriter(BulkWriter):
         largest = self.conn.execute(sa.select(sa.func.max(papers.c.paper_id))).scalar() or 0
         return list(range(largest + 1, largest + 1 + count))
 
-    def _multi_row(self, table: sa.Table, names: list[str], rows: list[dict], statement: Callable[[str], str]) -> None:
-        """Run ``statement(VALUES list)`` for each chunk of rows, as many rows per statement as
-        STATEMENT_ROWS and SQLite's limit on bound variables allow."""
+    def _multi_row(self, table: sa.Table, names: list[str], rows: list[dict], body: str) -> None:
+        """Run ``WITH given (…names) AS (VALUES …) body`` for each chunk of rows, as many rows per statement
+        as STATEMENT_ROWS and SQLite's limit on bound variables allow; ``body`` reads the rows whose
+        ``_given`` column is not NULL (the padding's is)."""
         dialect = self.conn.dialect
         processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
         # Most columns (text, integers) have no processor: only dates and timestamps are converted.
         converted = [(index, _once_per_value(process)) for index, process in enumerate(processors) if process]
         values_of = operator.itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
         driver = self.conn.connection.driver_connection
-        per_statement = max(1, min(STATEMENT_ROWS, driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(names)))
-        row_sql = f"({', '.join('?' * len(names))})"
+        width = len(names) + 1  # and the _given column
+        most = max(1, min(STATEMENT_ROWS, driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width))
+        head = f"WITH given ({_GIVEN}, {', '.join(names)}) AS (VALUES "
+        row_sql = f"({', '.join('?' * width)})"
         cursor = driver.cursor()
         try:
-            for chunk in chunks(rows, per_statement):
+            for chunk in chunks(rows, most):
                 values: list = []
                 for row in chunk:
-                    row_values = list(values_of(row))
+                    row_values = [True, *values_of(row)]
                     for index, process in converted:
-                        if row_values[index] is not None:
-                            row_values[index] = process(row_values[index])
+                        if row_values[index + 1] is not None:
+                            row_values[index + 1] = process(row_values[index + 1])
                     values += row_values
-                cursor.execute(statement(", ".join([row_sql] * len(chunk))), values)
+                size = _statement_size(len(chunk), most)
+                values += [None] * (width * (size - len(chunk)))
+                cursor.execute(head + ", ".join([row_sql] * size) + ")" + body, values)
         finally:
             cursor.close()
+
+
+_GIVEN = "_given"  # the column that tells a given row (1) from padding (NULL)
+
+
+def _statement_size(rows: int, most: int) -> int:
+    """The rows of the statement that writes ``rows`` rows: the next power of two from SMALLEST_STATEMENT,
+    or ``most``."""
+    size = SMALLEST_STATEMENT
+    while size < rows:
+        size *= 2
+    return min(size, most)
 
 
 def _once_per_value(process: Callable) -> Callable:
