@@ -135,7 +135,8 @@ class SqliteWriter(BulkWriter):
         dialect = self.conn.dialect
         processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
         # Most columns (text, integers) have no processor: only dates and timestamps are converted.
-        converted = [(index, _once_per_value(process)) for index, process in enumerate(processors) if process]
+        # Their indexes count from 1: a row's values follow the _given column.
+        converted = [(index, _once_per_value(process)) for index, process in enumerate(processors, 1) if process]
         values_of = operator.itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
         driver = self.conn.connection.driver_connection
         width = len(names) + 1  # and the _given column
@@ -149,8 +150,8 @@ class SqliteWriter(BulkWriter):
                 for row in chunk:
                     row_values = [True, *values_of(row)]
                     for index, process in converted:
-                        if row_values[index + 1] is not None:
-                            row_values[index + 1] = process(row_values[index + 1])
+                        if row_values[index] is not None:
+                            row_values[index] = process(row_values[index])
                     values += row_values
                 size = _statement_size(len(chunk), most)
                 values += [None] * (width * (size - len(chunk)))
