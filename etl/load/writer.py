@@ -25,8 +25,9 @@ CHUNK_ROWS = 500  # rows per executemany batch / IN (...) list
 STATEMENT_ROWS = 2000
 # A shorter statement is padded with rows of NULLs (which it drops) up to the next of a few sizes, so that
 # a run prepares a few statements per table: the driver keeps up to 128 prepared statements, about
-# 1.7 MB each for 1,000 rows of 15 columns, and one per row count held 20 MB at 1e5 (docs/performance.md).
+# 1.7 MB each for 1,000 rows of 15 columns, and one per row count cost 35 MB at 1e5 (docs/performance.md).
 SMALLEST_STATEMENT = 16
+_GIVEN = "_given"  # the column of a padded statement's rows that tells a given row (1) from padding (NULL)
 CONVERTED_VALUES = 4096  # distinct dates or timestamps per column kept converted, within one write
 
 
@@ -158,9 +159,6 @@ class SqliteWriter(BulkWriter):
                 cursor.execute(head + ", ".join([row_sql] * size) + ")" + body, values)
         finally:
             cursor.close()
-
-
-_GIVEN = "_given"  # the column that tells a given row (1) from padding (NULL)
 
 
 def _statement_size(rows: int, most: int) -> int:
