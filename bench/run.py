@@ -19,6 +19,13 @@ loaded by ``papers-etl load`` into a database that already holds the papers of
 ``--daily-base`` records (a copy of one load made before the clock starts), and
 into an empty (migrated) database; the ratio of the two is the growth target's.
 
+The parse alone: ``papers-etl load --dry-run`` of the same files into an empty
+(migrated) SQLite database reads, parses and validates every file as the load
+does (in one process) and writes nothing. It bounds what any load from the files
+can take on this machine (the load hides its database work behind the parse,
+on the other core, at best); its ratio to the floor says how much of the
+floor's multiple is the parse's.
+
 papers-etl runs through its CLI (``papers-etl load``), so this harness does not
 depend on the library's internals; the floor and the alternatives load the
 generator's already-parsed rows (bench/workers.py). PostgreSQL databases are
@@ -61,6 +68,7 @@ DAILY_EMPTY, DAILY_LOADED = "daily page into empty db", "daily page into loaded 
 ROWS = [
     ("floor sqlite3 executemany", "sqlite", "floor sqlite3 executemany"),
     ("papers-etl load", "sqlite", "floor sqlite3 executemany"),
+    ("papers-etl --dry-run", "sqlite", "floor sqlite3 executemany"),
     ("papers-etl re-run (skips)", "sqlite", "floor sqlite3 executemany"),
     ("papers-etl --force re-run", "sqlite", "floor sqlite3 executemany"),
     ("sqlite-utils insert_all", "sqlite", "floor sqlite3 executemany"),
@@ -75,6 +83,7 @@ ROWS = [
     (DAILY_LOADED, "postgres", DAILY_EMPTY),
 ]
 FIRST_LOAD = "papers-etl load"
+PARSE_ONLY = "papers-etl --dry-run"
 RERUNS = ("papers-etl re-run (skips)", "papers-etl --force re-run")
 DAILY_ROWS = (DAILY_EMPTY, DAILY_LOADED)
 # The ratios the targets are stated in: (label, engine, measured, against).
@@ -83,6 +92,8 @@ KEY_RATIOS = [
     ("papers-etl load / sqlite-utils", "sqlite", FIRST_LOAD, "sqlite-utils insert_all"),
     ("papers-etl load / dlt", "sqlite", FIRST_LOAD, "dlt merge (sqlalchemy)"),
     ("sqlite-utils / floor", "sqlite", "sqlite-utils insert_all", "floor sqlite3 executemany"),
+    ("--dry-run (parse only) / floor", "sqlite", PARSE_ONLY, "floor sqlite3 executemany"),
+    ("papers-etl load / --dry-run", "sqlite", FIRST_LOAD, PARSE_ONLY),
     ("re-run / load", "sqlite", RERUNS[0], FIRST_LOAD),
     ("--force / load", "sqlite", RERUNS[1], FIRST_LOAD),
     ("daily page, loaded db / empty db", "sqlite", DAILY_LOADED, DAILY_EMPTY),
@@ -257,6 +268,7 @@ class Bench:
         scenarios = [
             (("floor sqlite3 executemany", "sqlite"), self.floor_sqlite),
             ((FIRST_LOAD, "sqlite"), self.etl_sqlite),
+            ((PARSE_ONLY, "sqlite"), self.parse_only_sqlite),
             (("sqlite-utils insert_all", "sqlite"), self.sqlite_utils),
             (("dlt merge (sqlalchemy)", "sqlite"), self.dlt),
             ((DAILY_EMPTY, "sqlite"), self.daily_empty_sqlite),
@@ -347,6 +359,11 @@ class Bench:
     def etl_sqlite(self) -> None:
         with self.dbs.sqlite() as path:
             self._etl_scenario(f"sqlite:///{path}", path, "sqlite")
+
+    def parse_only_sqlite(self) -> None:
+        with self.dbs.sqlite() as path:
+            self._upgrade(f"sqlite:///{path}")
+            self._etl(f"sqlite:///{path}", (PARSE_ONLY, "sqlite"), "--dry-run")
 
     def etl_postgres(self) -> None:
         with self.dbs.postgres() as url:

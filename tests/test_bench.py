@@ -130,6 +130,7 @@ def test_every_measurement_ran_with_positive_figures(bench_result):
         for engine in ("sqlite", "postgres")
     } | {
         ("floor sqlite3 executemany", "sqlite"),
+        ("papers-etl --dry-run", "sqlite"),
         ("sqlite-utils insert_all", "sqlite"),
         ("dlt merge (sqlalchemy)", "sqlite"),
         ("floor COPY", "postgres"),
@@ -173,6 +174,13 @@ def test_the_key_ratios_are_those_of_the_rows(bench_result):
         assert daily == pytest.approx(expected)
     floor = seconds[("papers-etl load", "sqlite")] / seconds[("floor sqlite3 executemany", "sqlite")]
     assert ratios[("papers-etl load / floor", "sqlite")] == pytest.approx(floor)
+    parse_only = seconds[("papers-etl --dry-run", "sqlite")]
+    assert ratios[("--dry-run (parse only) / floor", "sqlite")] == pytest.approx(
+        parse_only / seconds[("floor sqlite3 executemany", "sqlite")]
+    )
+    assert ratios[("papers-etl load / --dry-run", "sqlite")] == pytest.approx(
+        seconds[("papers-etl load", "sqlite")] / parse_only
+    )
 
 
 def test_the_daily_page_went_into_a_database_of_the_base_corpus(bench_result):
